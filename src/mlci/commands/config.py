@@ -1,0 +1,34 @@
+"""`mlci config`: validate params.yaml or print its JSON schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mlci.config import Params, load_params
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("config", help="validate params.yaml (--check) or print its JSON schema (--schema)")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="validate params.yaml, the data columns and the estimator")
+    mode.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+    parser.set_defaults(func=_config)
+
+
+def _config(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(Params.model_json_schema(), indent=2, sort_keys=True))
+        return 0
+    from mlci import train
+    from mlci.dataset import load_dataset
+
+    params = load_params(args.params)
+    data = load_dataset(params)
+    train.make_estimator(params)
+    print(
+        f"{args.params}: ok ({data.rows} rows, {len(data.numeric)} numeric + {len(data.categorical)} categorical features)"
+    )
+    return 0

@@ -1,0 +1,95 @@
+"""Sections the training spine reads: data, split, model, train, metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from mlci.config.base import Section
+
+Task = Literal["classification", "regression"]
+
+
+class DataParams(Section):
+    """Which file, which columns, which task. The template is not tied to the bundled data set."""
+
+    path: Path = Field(description="CSV file, relative to the params.yaml folder")
+    id_column: str = Field(description="stable, unique row id; the split and the PR comparison key on it")
+    target: str = Field(description="column to predict")
+    task: Task
+    target_threshold: float | None = Field(
+        default=None,
+        description="classification only: label = 1 where target >= threshold, else 0 (binarises a numeric column)",
+    )
+    ignore_columns: list[str] = Field(default_factory=list, description="columns never used as features")
+    categorical: list[str] | None = Field(
+        default=None, description="categorical features; inferred from dtype (text columns) when omitted"
+    )
+
+    @model_validator(mode="after")
+    def _threshold_only_for_classification(self) -> DataParams:
+        if self.target_threshold is not None and self.task != "classification":
+            raise ValueError("target_threshold is only valid with task: classification")
+        return self
+
+
+class SplitParams(Section):
+    """Each row goes to test when a hash of (seed, row id) falls under test_size: adding rows never moves old ones."""
+
+    test_size: float = Field(default=0.25, gt=0.0, lt=1.0)
+    seed: int = Field(default=42, ge=0)
+    stratify: bool = Field(
+        default=False,
+        description="exact class proportions: rank rows by hash within each class (rows near the cut may move when data grows)",
+    )
+
+
+class ModelParams(Section):
+    estimator: str = Field(description="name in mlci.model.ESTIMATORS for the task")
+    params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters passed to the estimator")
+    scale_numeric: bool = Field(default=False, description="standardise numeric features (linear models want it)")
+
+
+class TrainParams(Section):
+    seed: int = Field(default=42, ge=0, description="random_state given to estimators that take one")
+
+
+CLASSIFICATION_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+)
+REGRESSION_METRICS = ("mae", "rmse", "r2", "mape")
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
+
+
+class MetricsParams(Section):
+    primary: str = Field(description="the metric gates and the PR verdict use")
+    report: list[str] = Field(description="metrics compared and shown in the PR report, primary first")
+
+    @field_validator("report")
+    @classmethod
+    def _non_empty_unique(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one metric")
+        if len(set(value)) != len(value):
+            raise ValueError("metric names must be unique")
+        return value
+
+    @model_validator(mode="after")
+    def _primary_reported(self) -> MetricsParams:
+        if self.primary not in self.report:
+            raise ValueError(f"primary metric {self.primary!r} must also be listed in metrics.report")
+        return self
+
+
+def metric_names(task: Task) -> tuple[str, ...]:
+    return CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS

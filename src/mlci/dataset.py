@@ -1,0 +1,168 @@
+"""Load the data named in params.yaml and check it against what params.yaml declares."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlci import model as user_model
+from mlci.config import Params
+from mlci.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features, labels and row ids of one data file, plus the facts the records need."""
+
+    path: Path
+    sha256: str
+    ids: pd.Series
+    X: pd.DataFrame
+    y: pd.Series
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read through the user's read_data, turning every failure into one line naming the file."""
+    if not path.exists():
+        raise DataError(f"{path}: data file not found (data.path in params.yaml)")
+    if path.is_dir():
+        raise DataError(f"{path}: data.path is a folder, expected a file")
+    try:
+        frame = user_model.read_data(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise DataError(f"{path}: cannot parse: {first}") from None
+    if frame.empty:
+        raise DataError(f"{path}: no data rows (header only?)")
+    return frame
+
+
+def _first_non_numeric(column: pd.Series, ids: pd.Series) -> tuple[object, object] | None:
+    parsed = pd.to_numeric(column, errors="coerce")
+    bad = parsed.isna() & column.notna()
+    if not bad.any():
+        return None
+    position = int(np.flatnonzero(bad.to_numpy())[0])
+    return ids.iloc[position], column.iloc[position]
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    values = column.dropna()
+    if values.empty:
+        return False
+    return bool(pd.to_numeric(values, errors="coerce").notna().mean() >= 0.95)
+
+
+def _check_columns(frame: pd.DataFrame, params: Params, path: Path) -> None:
+    declared = {
+        "data.id_column": [params.data.id_column],
+        "data.target": [params.data.target],
+        "data.ignore_columns": params.data.ignore_columns,
+        "data.categorical": params.data.categorical or [],
+    }
+    available = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
+    for key, columns in declared.items():
+        for column in columns:
+            if column not in frame.columns:
+                raise DataError(f"{path}: column {column!r} ({params.where(key)}) not found; columns: {available}")
+
+
+def _labels(frame: pd.DataFrame, params: Params, path: Path, ids: pd.Series) -> pd.Series:
+    target = params.data.target
+    raw = frame[target]
+    if raw.isna().any():
+        position = int(np.flatnonzero(raw.isna().to_numpy())[0])
+        raise DataError(f"{path}: target column {target!r} is empty at row id {ids.iloc[position]!r}")
+    if params.data.task == "regression" or params.data.target_threshold is not None:
+        problem = _first_non_numeric(raw, ids)
+        if problem is not None:
+            row_id, value = problem
+            raise DataError(f"{path}: target column {target!r} must be numeric; row id {row_id!r} has {value!r}")
+        raw = pd.to_numeric(raw)
+    if params.data.task == "regression":
+        return raw.astype(float).rename(target)
+    threshold = params.data.target_threshold
+    labels = (raw >= threshold).astype(int) if threshold is not None else raw
+    if labels.nunique() < 2:
+        only = labels.iloc[0]
+        raise DataError(f"{path}: target column {target!r} has one class ({only!r}); classification needs two or more")
+    return labels.rename(target)
+
+
+def prepare(frame: pd.DataFrame, params: Params, path: Path, sha256: str) -> Dataset:
+    """Validate a raw table and split it into ids, features and labels (pure: no I/O)."""
+    _check_columns(frame, params, path)
+    id_column = params.data.id_column
+    ids = frame[id_column]
+    if ids.isna().any():
+        raise DataError(f"{path}: id column {id_column!r} has empty values")
+    if not ids.is_unique:
+        duplicate = ids[ids.duplicated()].iloc[0]
+        raise DataError(f"{path}: id column {id_column!r} is not unique (e.g. {duplicate!r} repeats)")
+    y = _labels(frame, params, path, ids)
+    dropped = {id_column, params.data.target, *params.data.ignore_columns}
+    features = [column for column in frame.columns if column not in dropped]
+    if not features:
+        raise DataError(f"{path}: no feature columns left after id, target and ignore_columns")
+    X = frame[features].copy()
+    for column in features:
+        if X[column].isna().all():
+            raise DataError(
+                f"{path}: column {column!r} is entirely empty; fix the data or add it to data.ignore_columns"
+            )
+    declared = params.data.categorical
+    if declared is None:
+        categorical = [c for c in features if not pd.api.types.is_numeric_dtype(X[c]) and not _looks_numeric(X[c])]
+    else:
+        categorical = [c for c in features if c in declared]
+    numeric = [c for c in features if c not in categorical]
+    for column in numeric:
+        if pd.api.types.is_numeric_dtype(X[column]):
+            continue
+        problem = _first_non_numeric(X[column], ids)
+        if problem is not None:
+            row_id, value = problem
+            raise DataError(
+                f"{path}: column {column!r} must be numeric; row id {row_id!r} has {value!r}"
+                " (or list it in data.categorical)"
+            )
+        X[column] = pd.to_numeric(X[column])
+    for column in categorical:
+        X[column] = X[column].astype("string").astype(object).where(X[column].notna(), np.nan)
+    return Dataset(
+        path=path,
+        sha256=sha256,
+        ids=ids.reset_index(drop=True),
+        X=X.reset_index(drop=True),
+        y=y.reset_index(drop=True),
+        numeric=tuple(numeric),
+        categorical=tuple(categorical),
+    )
+
+
+def load_dataset(params: Params) -> Dataset:
+    path = params.data_path
+    frame = read_frame(path)
+    return prepare(
+        frame, params, Path(params.data.path) if not params.data.path.is_absolute() else path, file_sha256(path)
+    )

@@ -1,0 +1,113 @@
+"""The model side of the template: the one module a user rewrites.
+
+Everything else in mlci is CI machinery that works for any scikit-learn estimator. To switch model
+family, add it to ESTIMATORS (or just change `model.estimator`/`model.params` in params.yaml); to read
+another file format, change `read_data`. If a new estimator stores types skops does not know, add them
+to TRUSTED_TYPES: models load only with an explicit allowlist, never "trust everything".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+EstimatorFactory = Callable[..., BaseEstimator]
+
+# name -> (classifier, regressor); None where the family has no such variant.
+ESTIMATORS: dict[str, tuple[EstimatorFactory | None, EstimatorFactory | None]] = {
+    "hist_gradient_boosting": (HistGradientBoostingClassifier, HistGradientBoostingRegressor),
+    "random_forest": (RandomForestClassifier, RandomForestRegressor),
+    "logistic_regression": (LogisticRegression, None),
+    "ridge": (None, Ridge),
+}
+
+# Types (beyond skops' defaults) a saved pipeline of the estimators above may hold.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "collections.OrderedDict",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn.compose._column_transformer._RemainderColsList",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._forest.RandomForestRegressor",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+)
+
+
+def read_data(path: Path) -> pd.DataFrame:
+    """Load the raw table. Text columns stay text; mlci validates types afterwards."""
+    return pd.read_csv(path, low_memory=False)
+
+
+def make_estimator(name: str, task: str, params: dict[str, Any], seed: int) -> BaseEstimator:
+    """The bare estimator; raises KeyError for an unknown name, ValueError/TypeError for bad params."""
+    pair = ESTIMATORS[name]
+    factory = pair[0] if task == "classification" else pair[1]
+    if factory is None:
+        raise KeyError(name)
+    estimator = factory()
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=seed)
+    if "n_jobs" in estimator.get_params():
+        estimator.set_params(n_jobs=1)  # one thread: identical results on any machine
+    estimator.set_params(**params)
+    return estimator
+
+
+def build_pipeline(
+    estimator: BaseEstimator,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    scale_numeric: bool,
+) -> Pipeline:
+    """Pipeline(ColumnTransformer, estimator): imputes, one-hot encodes categories, optionally scales."""
+    numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
+    if scale_numeric:
+        numeric_steps.append(("scale", StandardScaler()))
+    categorical_steps = [
+        ("impute", SimpleImputer(strategy="most_frequent")),
+        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+    ]
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", Pipeline(numeric_steps), list(numeric)),
+            ("categorical", Pipeline(categorical_steps), list(categorical)),
+        ],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+    return Pipeline([("preprocess", preprocess), ("estimator", estimator)])

@@ -1,0 +1,117 @@
+"""`mlci run`: load -> validate -> split -> train -> predict -> evaluate -> write, one progress line each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlci import card, model_io, plots, provenance, train
+from mlci.artifacts import FORMAT_VERSION, staged
+from mlci.config import Params
+from mlci.dataset import load_dataset
+from mlci.errors import ConfigError
+from mlci.evaluate import compute_metrics
+from mlci.progress import StageTimer
+from mlci.split import split_dataset
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out: Path
+    primary: str
+    primary_value: float | None
+    model_sha256: str
+
+
+def run_pipeline(params: Params, out: Path, timer: StageTimer | None = None) -> RunResult:
+    timer = timer or StageTimer()
+    task = params.data.task
+    with timer.stage("load", str(params.data.path)):
+        data = load_dataset(params)
+    with timer.stage("split", f"test_size {params.split.test_size}"):
+        split = split_dataset(data, params.split, classification=task == "classification")
+    with timer.stage("train", f"{params.model.estimator} on {split.train.rows} rows"):
+        pipeline = train.fit(train.build(params, data), split.train)
+    with timer.stage("predict", f"{split.test.rows} holdout rows"):
+        predictions = train.predict(pipeline, split.test, task)
+    with timer.stage("evaluate"):
+        metrics, per_class = compute_metrics(task, predictions)
+        importances = train.feature_importance(pipeline, split.test, params.train.seed)
+        pngs = plots.render_all(task, predictions, importances)
+    with timer.stage("write", str(out)):
+        blob = model_io.dumps(pipeline)
+        unknown = model_io.untrusted(blob)
+        if unknown:
+            raise ConfigError(
+                f"the trained model holds types outside the load allowlist ({', '.join(unknown)}); add them to TRUSTED_TYPES in mlci/model.py"
+            )
+        model_sha = model_io.sha256_bytes(blob)
+        commit = provenance.git_commit(params.root)
+        rows = {"total": data.rows, "train": split.train.rows, "test": split.test.rows}
+        with staged(out) as folder:
+            folder.write("model.skops", blob)
+            folder.write("model.sha256", f"{model_sha}  model.skops\n")
+            folder.write_json(
+                "metrics.json",
+                {
+                    "format_version": FORMAT_VERSION,
+                    "task": task,
+                    "primary": params.metrics.primary,
+                    "metrics": metrics,
+                    "per_class": per_class,
+                    "rows": rows,
+                },
+            )
+            predictions.frame().to_csv(
+                folder.path("predictions.csv"), index=False, float_format="%.17g", lineterminator="\n"
+            )
+            importances.to_csv(
+                folder.path("feature_importance.csv"), index=False, float_format="%.10g", lineterminator="\n"
+            )
+            for name, png in pngs.items():
+                folder.write(f"plots/{name}", png)
+            folder.write_json("params.json", params.canonical())
+            folder.write(
+                "model_card.md",
+                card.render(
+                    params=params.canonical(),
+                    data_file=str(params.data.path),
+                    data_sha256=data.sha256,
+                    rows=rows,
+                    numeric=list(data.numeric),
+                    categorical=list(data.categorical),
+                    primary=params.metrics.primary,
+                    metrics=metrics,
+                    per_class=per_class,
+                    top_features=list(
+                        zip(importances["feature"].head(5), importances["importance_mean"].head(5), strict=True)
+                    ),
+                    model_sha256=model_sha,
+                    params_hash=params.params_hash(),
+                    commit=commit,
+                ),
+            )
+            durations = dict(timer.durations)
+            folder.write_json(
+                "run.json",
+                {
+                    "format_version": FORMAT_VERSION,
+                    "commit": commit,
+                    "data": {"path": str(params.data.path), "sha256": data.sha256, "rows": rows},
+                    "features": {"numeric": list(data.numeric), "categorical": list(data.categorical)},
+                    "id_column": params.data.id_column,
+                    "target": params.data.target,
+                    "task": task,
+                    "classes": [str(c) for c in predictions.classes],
+                    "params_hash": params.params_hash(),
+                    "model": {"file": "model.skops", "sha256": model_sha, "bytes": len(blob)},
+                    "packages": provenance.package_versions(),
+                    "durations_seconds": durations,
+                },
+            )
+    return RunResult(
+        out=out,
+        primary=params.metrics.primary,
+        primary_value=metrics.get(params.metrics.primary),
+        model_sha256=model_sha,
+    )

@@ -1,0 +1,65 @@
+"""Deterministic train/test split keyed on the row id, so adding rows never moves existing rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from mlci.config.training import SplitParams
+from mlci.dataset import Dataset
+from mlci.errors import DataError
+
+
+@dataclass(frozen=True)
+class Split:
+    train: Dataset
+    test: Dataset
+
+
+def hash_fraction(ids: pd.Series, seed: int) -> npt.NDArray[np.float64]:
+    """A uniform number in [0, 1) per id, fixed by (seed, id) alone: same on every machine and run."""
+    key = f"mlci{seed:012d}"[-16:]
+    hashed = pd.util.hash_pandas_object(ids.astype(str), index=False, hash_key=key).to_numpy(dtype=np.uint64)
+    return (hashed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def test_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bool) -> npt.NDArray[np.bool_]:
+    fraction = hash_fraction(ids, params.seed)
+    if not stratify:
+        return fraction < params.test_size
+    mask = np.zeros(len(ids), dtype=bool)
+    labels = y.to_numpy()
+    for label in pd.unique(labels):
+        members = np.flatnonzero(labels == label)
+        order = members[np.argsort(fraction[members], kind="stable")]
+        mask[order[: round(len(members) * params.test_size)]] = True
+    return mask
+
+
+def _subset(data: Dataset, mask: npt.NDArray[np.bool_]) -> Dataset:
+    return Dataset(
+        path=data.path,
+        sha256=data.sha256,
+        ids=data.ids[mask].reset_index(drop=True),
+        X=data.X[mask].reset_index(drop=True),
+        y=data.y[mask].reset_index(drop=True),
+        numeric=data.numeric,
+        categorical=data.categorical,
+    )
+
+
+def split_dataset(data: Dataset, params: SplitParams, classification: bool) -> Split:
+    mask = test_mask(data.ids, data.y, params, stratify=params.stratify and classification)
+    test_rows, train_rows = int(mask.sum()), int((~mask).sum())
+    if test_rows == 0 or train_rows == 0:
+        side = "test" if test_rows == 0 else "train"
+        raise DataError(
+            f"split: the {side} set is empty ({data.rows} rows, split.test_size {params.test_size}); add rows or change split.test_size"
+        )
+    split = Split(train=_subset(data, ~mask), test=_subset(data, mask))
+    if classification and split.train.y.nunique() < 2:
+        raise DataError("split: the training set has a single class; add rows or change split.seed/test_size")
+    return split
