@@ -1,0 +1,137 @@
+"""Check outcomes and the per-suite summary JSON (`artifacts/checks/<suite>.json`) the report reads.
+
+Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results apart from `duration_seconds`):
+
+    {
+      "format_version": 1,
+      "suite": "data_integrity",          # schema | data_integrity | train_test_validation |
+                                          # model_evaluation | gates | drift
+      "command": "mlci check data",
+      "passed": false,                    # true when no check has status failed or not-run
+      "html": "data_integrity.html",      # deepchecks report next to this file; null for schema and gates
+      "rows": {"train": 4177, "test": null},   # rows handed in per data set (test null: one data set)
+      "rows_sampled": {"train": 4177, "test": null},  # rows deepchecks saw after the sample cap
+      "sample_rows": 10000,               # the cap (checks.sample_rows); null where nothing is sampled
+      "duration_seconds": 7.81,
+      "checks": [                         # one entry per condition (or per check that did not run)
+        {
+          "check": "DataDuplicates",      # deepchecks class name, `column:<name>` for schema, `gates.min.<metric>`
+          "header": "Data Duplicates",    # human title (deepchecks adds " - Train Dataset" etc.)
+          "condition": "Duplicate data ratio is less or equal to 5%",   # null when the check did not run
+          "status": "failed",             # passed | warned | failed | not-run
+          "value": "Found 33.3% duplicate data",   # what was measured, or why it did not run
+          "optional": false               # not-run of an optional check does not fail the suite
+        }
+      ],
+      "skipped": ["BoostingOverfit"],     # switched off in params.yaml or irrelevant for the task
+      "no_condition": ["OutlierSampleDetection"]   # ran and are in the HTML, but gate nothing
+    }
+
+`warned` is deepchecks' warn grade: it fails only with `checks.fail_on_warning: true`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from mlci.artifacts import FORMAT_VERSION, dumps_json, write_atomic
+
+Status = Literal["passed", "warned", "failed", "not-run"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One condition's verdict, or one check that did not run."""
+
+    check: str
+    header: str
+    condition: str | None
+    status: Status
+    value: str
+    optional: bool = False
+
+    def gates(self, fail_on_warning: bool) -> bool:
+        """True when this outcome fails the command."""
+        if self.status == "failed":
+            return True
+        if self.status == "not-run":
+            return not self.optional
+        return self.status == "warned" and fail_on_warning
+
+    def line(self) -> str:
+        """One line for the terminal: which check, which condition, what was measured."""
+        what = self.condition or "did not run"
+        return f"{self.header}: {what}: {self.value}"
+
+
+@dataclass(frozen=True)
+class SuiteSummary:
+    suite: str
+    command: str
+    outcomes: tuple[Outcome, ...]
+    rows: dict[str, int | None]
+    rows_sampled: dict[str, int | None]
+    sample_rows: int | None
+    fail_on_warning: bool = False
+    html: str | None = None
+    duration_seconds: float = 0.0
+    skipped: tuple[str, ...] = ()
+    no_condition: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def failures(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.gates(self.fail_on_warning))
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "suite": self.suite,
+            "command": self.command,
+            "passed": self.passed,
+            "html": self.html,
+            "rows": self.rows,
+            "rows_sampled": self.rows_sampled,
+            "sample_rows": self.sample_rows,
+            "duration_seconds": round(self.duration_seconds, 2),
+            "checks": [
+                {
+                    "check": o.check,
+                    "header": o.header,
+                    "condition": o.condition,
+                    "status": o.status,
+                    "value": o.value,
+                    "optional": o.optional,
+                }
+                for o in self.outcomes
+            ],
+            "skipped": sorted(self.skipped),
+            "no_condition": sorted(self.no_condition),
+        }
+
+    def headline(self) -> str:
+        """`data_integrity: 11 passed, 1 failed (4177 rows)` for stdout."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        parts = [f"{counts[s]} {s}" for s in ("passed", "warned", "failed", "not-run") if counts.get(s)]
+        seen = [f"{n} {side}" for side, n in self.rows_sampled.items() if n is not None]
+        rows = f" on {' + '.join(seen)} rows" if seen else ""
+        capped = any(
+            sampled is not None and total is not None and sampled < total
+            for sampled, total in zip(self.rows_sampled.values(), self.rows.values(), strict=True)
+        )
+        cap = f" (sampled: checks.sample_rows {self.sample_rows})" if capped else ""
+        verdict = "ok" if self.passed else "FAILED"
+        return f"{self.suite}: {verdict}: {', '.join(parts) or 'no conditions'}{rows}{cap}"
+
+
+def write_summary(folder: Path, summary: SuiteSummary) -> Path:
+    path = folder / f"{summary.suite}.json"
+    write_atomic(path, dumps_json(summary.to_json()))
+    return path

@@ -1,0 +1,282 @@
+"""deepchecks suites with checks and conditions from params.yaml. The only module that imports deepchecks.
+
+deepchecks is imported inside these functions (it costs 4-9 s), within `quiet_deepchecks()`, which silences
+the known warnings of the pinned stack one by one and turns off its progress bars.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from mlci.checks.frames import CheckFrame
+from mlci.checks.outcome import Outcome, Status, SuiteSummary
+from mlci.config.checks import ChecksParams, CheckSpec, SuiteName
+from mlci.errors import ArtifactError, ConfigError
+
+# deepchecks suite function behind each of our suite names.
+BASE_SUITE: dict[str, str] = {
+    "data_integrity": "data_integrity",
+    "train_test_validation": "train_test_validation",
+    "model_evaluation": "model_evaluation",
+    "drift": "train_test_validation",
+}
+
+# Checks that only make sense for one task: dropped (listed as skipped) for the other instead of "not run".
+TASK_ONLY: dict[str, str] = {
+    "RegressionErrorDistribution": "regression",
+    "RocReport": "classification",
+    "ConfusionMatrixReport": "classification",
+    "CalibrationScore": "classification",
+    "ConflictingLabels": "classification",
+    "NewLabelTrainTest": "classification",
+}
+
+# Known warnings of deepchecks 0.19.1 on the pinned stack (numpy 1.26, pandas 2.3, setuptools < 82).
+# (category, message regex, module regex): silenced only around deepchecks calls.
+KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
+    (UserWarning, r"pkg_resources is deprecated as an API", r""),
+    (DeprecationWarning, r"pkg_resources is deprecated as an API", r""),
+    (DeprecationWarning, r"Deprecated call to `pkg_resources\.declare_namespace", r""),
+    (FutureWarning, r"Downcasting object dtype arrays on \.fillna", r"deepchecks\."),
+    (FutureWarning, r"Series\.__getitem__ treating keys as positions is deprecated", r"deepchecks\."),
+    (FutureWarning, r"DataFrame\.applymap has been deprecated", r"deepchecks\."),
+    (FutureWarning, r"The default of observed=False is deprecated", r"deepchecks\."),
+    (FutureWarning, r"The behavior of DataFrame concatenation with empty or all-NA entries", r"deepchecks\."),
+    (DeprecationWarning, r"the `interpolation=` argument to quantile was renamed", r"deepchecks\."),
+    (DeprecationWarning, r"DataFrameGroupBy\.apply operated on the grouping columns", r"deepchecks\."),
+)
+
+
+@contextmanager
+def quiet_deepchecks() -> Iterator[None]:
+    """Silence the pinned stack's known warnings (nothing else) and deepchecks' progress bars."""
+    with warnings.catch_warnings():
+        for category, message, module in KNOWN_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category, module=module)
+        import deepchecks  # its import sets the logger level; set ours after it
+
+        logger = logging.getLogger(deepchecks.__name__)
+        level = logger.level
+        logger.setLevel(logging.ERROR)  # progress bars are INFO; "using permutation importance" is WARNING
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
+
+@dataclass
+class BuiltSuite:
+    suite: Any
+    optional: dict[str, bool]
+    skipped: list[str] = field(default_factory=list)
+
+
+def _available(suite: Any) -> dict[str, tuple[int, Any]]:
+    return {type(check).__name__: (index, check) for index, check in suite.checks.items()}
+
+
+def build_suite(
+    name: SuiteName, config: ChecksParams, task: str, where: Callable[[str], str]
+) -> BuiltSuite:
+    """The deepchecks suite for `name`, edited by checks.<name> in params.yaml; config mistakes raise ConfigError."""
+    from deepchecks.core.checks import BaseCheck
+    from deepchecks.tabular import checks as dc_checks
+    from deepchecks.tabular import suites as dc_suites
+
+    suite = getattr(dc_suites, BASE_SUITE[name])(n_samples=config.sample_rows, random_state=config.seed)
+    present = _available(suite)
+    built = BuiltSuite(suite=suite, optional={})
+    for check_name, (index, check) in present.items():
+        if check_name == "WeakSegmentsPerformance":
+            check.n_top_features = config.weak_segments.n_top_features
+            check.n_samples = min(config.weak_segments.n_samples, config.sample_rows)
+        if TASK_ONLY.get(check_name, task) != task:
+            suite.remove(index)
+            built.skipped.append(check_name)
+    for check_name, spec in config.suite(name).items():
+        key = f"checks.{name}.{check_name}"
+        if check_name in present:
+            index, check = present[check_name]
+        else:
+            cls = getattr(dc_checks, check_name, None)
+            if not (isinstance(cls, type) and issubclass(cls, BaseCheck)):
+                known = ", ".join(sorted(present))
+                raise ConfigError(
+                    f"{where(key)}: unknown deepchecks check {check_name!r}; the {name} suite has {known} (or any class in deepchecks.tabular.checks)"
+                )
+            try:
+                check = cls(n_samples=config.sample_rows, random_state=config.seed)
+            except TypeError:  # a check that does not sample
+                check = cls()
+            suite.add(check)
+            index = max(suite.checks)
+        if check_name in built.skipped:
+            continue
+        if not spec.enabled:
+            suite.remove(index)
+            built.skipped.append(check_name)
+            continue
+        _configure(check, spec, key, where)
+        built.optional[check_name] = spec.optional
+    return built
+
+
+def _configure(check: Any, spec: CheckSpec, key: str, where: Callable[[str], str]) -> None:
+    for attribute, value in spec.params.items():
+        if attribute.startswith("_") or not hasattr(check, attribute) or callable(getattr(check, attribute)):
+            raise ConfigError(f"{where(f'{key}.params.{attribute}')}: {type(check).__name__} has no argument {attribute!r}")
+        setattr(check, attribute, value)
+    if spec.conditions is None:
+        return
+    check.clean_conditions()
+    for condition, arguments in spec.conditions.items():
+        method = getattr(check, f"add_condition_{condition}", None)
+        if method is None:
+            choices = ", ".join(sorted(m.removeprefix("add_condition_") for m in dir(check) if m.startswith("add_condition_")))
+            raise ConfigError(
+                f"{where(f'{key}.conditions.{condition}')}: {type(check).__name__} has no condition {condition!r}; choose from {choices}"
+            )
+        try:
+            method(**arguments)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where(f'{key}.conditions.{condition}')}: {exc}") from None
+        except Exception as exc:  # deepchecks raises its own DeepchecksValueError on bad arguments
+            raise ConfigError(f"{where(f'{key}.conditions.{condition}')}: {exc.__class__.__name__}: {exc}") from None
+
+
+def dc_dataset(checked: CheckFrame, task: str) -> Any:
+    from deepchecks.tabular import Dataset
+
+    label_type = None
+    if checked.label is not None:
+        label_type = "regression" if task == "regression" else ("binary" if checked.frame[checked.label].nunique() <= 2 else "multiclass")
+    return Dataset(
+        checked.frame,
+        label=checked.label,
+        features=list(checked.features),
+        cat_features=list(checked.categorical),
+        index_name=checked.id_column,
+        set_index_from_dataframe_index=False,
+        label_type=label_type,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
+
+
+_STATUS: dict[str, Status] = {"PASS": "passed", "WARN": "warned", "FAIL": "failed", "ERROR": "failed"}
+
+
+def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[tuple[Outcome, ...], tuple[str, ...]]:
+    """Every condition result and every check that did not run (which `SuiteResult.passed()` ignores)."""
+    from deepchecks.core.check_result import CheckFailure
+
+    outcomes: list[Outcome] = []
+    no_condition: set[str] = set()
+    for item in result.results:
+        name = type(item.check).__name__
+        if isinstance(item, CheckFailure):
+            outcomes.append(
+                Outcome(check=name, header=item.header, condition=None, status="not-run", value=_first_line(item.exception), optional=optional.get(name, False))
+            )
+            continue
+        conditions = item.conditions_results or []
+        if not conditions:
+            no_condition.add(name)
+        for condition in conditions:
+            details = " ".join(str(condition.details).split())
+            outcomes.append(
+                Outcome(check=name, header=item.get_header(), condition=condition.name, status=_STATUS[condition.category.name], value=details)
+            )
+    return tuple(outcomes), tuple(sorted(no_condition))
+
+
+def save_html(result: Any, path: Path) -> None:
+    """deepchecks never overwrites (it adds a suffix): save into a fresh temp folder, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        result.save_as_html(str(temp / path.name), as_widget=False)
+        (temp / path.name).replace(path)
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SuiteInput:
+    """What one suite run gets: one or two data sets, optionally a model and precomputed importances."""
+
+    train: CheckFrame
+    test: CheckFrame | None = None
+    model: Any = None
+    feature_importance: pd.Series | None = None
+    rows: dict[str, int | None] = field(default_factory=dict)
+    # "Test": single-data-set checks (ROC, weak segments, ...) judge the holdout only, at half the cost.
+    single_dataset: str | None = None
+
+
+def run_suite(
+    name: SuiteName,
+    command: str,
+    inputs: SuiteInput,
+    config: ChecksParams,
+    task: str,
+    where: Callable[[str], str],
+    out: Path,
+) -> SuiteSummary:
+    """Run one suite, write `<out>/<name>.html`, return its summary (the caller writes the JSON)."""
+    start = time.perf_counter()
+    with quiet_deepchecks():
+        built = build_suite(name, config, task, where)
+        sampled = {"train": inputs.train.rows, "test": inputs.test.rows if inputs.test is not None else None}
+        try:
+            train = dc_dataset(inputs.train, task)
+            test = dc_dataset(inputs.test, task) if inputs.test is not None else None
+            # deepchecks asks permutation importance for n_jobs=-1: worker processes cost seconds to start.
+            with joblib.parallel_config(backend="threading"):
+                result = built.suite.run(
+                    train_dataset=train,
+                    test_dataset=test,
+                    model=inputs.model,
+                    feature_importance=inputs.feature_importance,
+                    feature_importance_timeout=config.feature_importance_timeout,
+                    run_single_dataset=inputs.single_dataset,
+                )
+        except Exception as exc:  # deepchecks refuses the data (e.g. no usable label): the suite did not run
+            outcome = Outcome(check="suite", header=f"{name} suite", condition=None, status="not-run", value=_first_line(exc))
+            return SuiteSummary(
+                suite=name, command=command, outcomes=(outcome,), rows=inputs.rows or sampled, rows_sampled=sampled,
+                sample_rows=config.sample_rows, fail_on_warning=config.fail_on_warning,
+                duration_seconds=time.perf_counter() - start, skipped=tuple(built.skipped),
+            )
+        outcomes, no_condition = outcomes_of(result, built.optional)
+        save_html(result, out / f"{name}.html")
+    return SuiteSummary(
+        suite=name,
+        command=command,
+        outcomes=outcomes,
+        rows=inputs.rows or sampled,
+        rows_sampled=sampled,
+        sample_rows=config.sample_rows,
+        fail_on_warning=config.fail_on_warning,
+        html=f"{name}.html",
+        duration_seconds=time.perf_counter() - start,
+        skipped=tuple(built.skipped),
+        no_condition=no_condition,
+    )

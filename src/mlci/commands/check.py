@@ -1,0 +1,213 @@
+"""`mlci check data|model|drift`: gate a PR on the data schema, deepchecks suites and the gates floors.
+
+Each writes `<artifacts>/checks/<suite>.json` (shape in `mlci.checks.outcome`) and, for deepchecks suites,
+`<suite>.html`; prints one headline per suite and one line per failed check; exits 1 when any fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlci.checks.frames import CheckFrame, check_frame, sample, split_masks
+from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
+from mlci.config import Params, load_params
+from mlci.config.checks import SuiteName
+from mlci.errors import EXIT_FAILED, EXIT_OK, ArtifactError
+from mlci.progress import StageTimer
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("check", help="data schema + deepchecks suites (data), model evaluation + gates (model), drift")
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    data = kinds.add_parser("data", help="schema, data_integrity on the whole set, train_test_validation on the split")
+    data.add_argument("--infer", action="store_true", help="write a starting schema (checks.schema_file) from the current data")
+    data.add_argument("--force", action="store_true", help="with --infer: overwrite an existing schema file")
+    data.set_defaults(func=_check_data)
+    model = kinds.add_parser("model", help="model_evaluation on the trained model and holdout, plus the gates: floors")
+    model.set_defaults(func=_check_model)
+    drift = kinds.add_parser("drift", help="train/test drift checks between a reference data set and the current one")
+    drift.add_argument("--reference", type=Path, required=True, help="reference data file (e.g. the data on main)")
+    drift.set_defaults(func=_check_drift)
+    for sub in (data, model, drift):
+        sub.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+        sub.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)")
+
+
+def _finish(summaries: list[SuiteSummary], out: Path) -> int:
+    """Write every summary, print headlines and one line per failed check; 1 if anything failed."""
+    for summary in summaries:
+        write_summary(out, summary)
+    for summary in summaries:
+        print(summary.headline())
+    failures = [(s.suite, o) for s in summaries for o in s.failures]
+    for suite, outcome in failures:
+        print(f"FAILED {suite}: {outcome.check}: {outcome.line()}")
+    print(f"reports in {out}")
+    sys.stdout.flush()
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, params: Params) -> SuiteSummary:
+    """An empty side of the split: the suite cannot run, and that is a failed check, not a crash."""
+    outcome = Outcome(
+        check="split",
+        header="Train/test split",
+        condition="train and test both have rows",
+        status="failed",
+        value=f"train {train_rows} rows, test {test_rows} rows ({params.where('split.test_size')} {params.split.test_size})",
+    )
+    rows: dict[str, int | None] = {"train": train_rows, "test": test_rows}
+    return SuiteSummary(suite=suite, command=command, outcomes=(outcome,), rows=rows, rows_sampled=rows, sample_rows=params.checks.sample_rows)
+
+
+def _prebuild(params: Params, names: tuple[SuiteName, ...]) -> None:
+    """Build every suite once before any work, so a config mistake exits 2 before anything is written."""
+    from mlci.checks.suites import build_suite, quiet_deepchecks
+
+    with quiet_deepchecks():
+        for name in names:
+            build_suite(name, params.checks, params.data.task, params.where)
+
+
+def _check_data(args: argparse.Namespace) -> int:
+    from mlci.checks import schema
+    from mlci.dataset import read_frame
+
+    params = load_params(args.params)
+    raw = read_frame(params.data_path)
+    if args.infer:
+        return _infer(params, raw, args.force)
+    spec = schema.load_schema(params)
+    timer = StageTimer()
+    command = "mlci check data"
+    with timer.stage("import deepchecks"):
+        _prebuild(params, ("data_integrity", "train_test_validation"))
+    from mlci.checks.suites import SuiteInput, run_suite
+
+    out = args.artifacts / "checks"
+    config = params.checks
+    summaries = []
+    with timer.stage("schema", f"{len(raw)} rows, {len(spec.columns)} declared columns"):
+        checked = check_frame(raw, params)
+        rows: dict[str, int | None] = {"train": len(raw), "test": None}
+        summaries.append(
+            SuiteSummary(suite="schema", command=command, outcomes=schema.validate(raw, spec, checked.id_column), rows=rows, rows_sampled=rows, sample_rows=None)
+        )
+    with timer.stage("data_integrity", f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows"):
+        inputs = SuiteInput(train=sample(checked, config.sample_rows, config.seed), rows={"train": checked.rows, "test": None})
+        summaries.append(run_suite("data_integrity", command, inputs, config, params.data.task, params.where, out))
+    mask = split_masks(checked, params)
+    train, test = checked.subset(~mask), checked.subset(mask)
+    with timer.stage("train_test_validation", f"{train.rows} train + {test.rows} test rows"):
+        if train.rows == 0 or test.rows == 0:
+            summaries.append(_split_failure("train_test_validation", command, train.rows, test.rows, params))
+        else:
+            inputs = SuiteInput(
+                train=sample(train, config.sample_rows, config.seed),
+                test=sample(test, config.sample_rows, config.seed),
+                rows={"train": train.rows, "test": test.rows},
+            )
+            summaries.append(run_suite("train_test_validation", command, inputs, config, params.data.task, params.where, out))
+    return _finish(summaries, out)
+
+
+def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
+    from mlci.artifacts import write_atomic
+    from mlci.checks import schema
+
+    path = schema.schema_path(params)
+    if path is None or params.checks.inline_schema is not None:
+        raise ArtifactError(f"{params.where('checks.schema_file')}: --infer writes a schema file; set checks.schema_file (and remove checks.schema)")
+    if path.exists() and not force:
+        raise ArtifactError(f"{path}: exists; pass --force to overwrite it")
+    spec = schema.infer_schema(raw, params)
+    write_atomic(path, schema.dump_schema(spec, str(params.data.path)))
+    print(f"wrote {path} ({len(spec.columns)} columns); review the ranges and allowed values")
+    return EXIT_OK
+
+
+def _read_importance(artifacts: Path) -> pd.Series | None:
+    """The run's permutation importance, so deepchecks does not recompute it (clipped at 0, summing to 1)."""
+    path = artifacts / "feature_importance.csv"
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path)
+    if not {"feature", "importance_mean"} <= set(frame.columns):
+        return None
+    values = frame.set_index("feature")["importance_mean"].astype(float).clip(lower=0.0)
+    total = float(values.sum())
+    return values / total if total > 0 else None
+
+
+def _check_model(args: argparse.Namespace) -> int:
+    from mlci.checks.gates import gate_outcomes, read_metrics
+    from mlci.dataset import load_dataset
+    from mlci.model_io import load_model_dir
+    from mlci.split import test_mask
+
+    params = load_params(args.params)
+    metrics = read_metrics(args.artifacts)
+    model = load_model_dir(args.artifacts)
+    data = load_dataset(params)
+    timer = StageTimer()
+    command = "mlci check model"
+    with timer.stage("import deepchecks"):
+        _prebuild(params, ("model_evaluation",))
+    from mlci.checks.suites import SuiteInput, run_suite
+
+    out = args.artifacts / "checks"
+    config = params.checks
+    task = params.data.task
+    frame = pd.concat([data.ids.rename(params.data.id_column), data.X, data.y.rename(params.data.target)], axis=1)
+    checked = CheckFrame(
+        frame=frame, id_column=params.data.id_column, label=params.data.target, features=tuple(data.X.columns), categorical=data.categorical
+    )
+    mask = np.asarray(test_mask(data.ids, data.y, params.split, params.split.stratify and task == "classification"))
+    train, test = checked.subset(~mask), checked.subset(mask)
+    summaries = []
+    with timer.stage("model_evaluation", f"{train.rows} train + {test.rows} test rows"):
+        if train.rows == 0 or test.rows == 0:
+            summaries.append(_split_failure("model_evaluation", command, train.rows, test.rows, params))
+        else:
+            inputs = SuiteInput(
+                train=sample(train, config.sample_rows, config.seed),
+                test=sample(test, config.sample_rows, config.seed),
+                model=model,
+                feature_importance=_read_importance(args.artifacts),
+                single_dataset="Test",
+                rows={"train": train.rows, "test": test.rows},
+            )
+            summaries.append(run_suite("model_evaluation", command, inputs, config, task, params.where, out))
+    rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
+    summaries.append(
+        SuiteSummary(suite="gates", command=command, outcomes=gate_outcomes(params.gates, metrics), rows=rows, rows_sampled=rows, sample_rows=None)
+    )
+    return _finish(summaries, out)
+
+
+def _check_drift(args: argparse.Namespace) -> int:
+    from mlci.dataset import read_frame
+
+    params = load_params(args.params)
+    reference = check_frame(read_frame(args.reference), params)
+    current = check_frame(read_frame(params.data_path), params)
+    timer = StageTimer()
+    with timer.stage("import deepchecks"):
+        _prebuild(params, ("drift",))
+    from mlci.checks.suites import SuiteInput, run_suite
+
+    out = args.artifacts / "checks"
+    config = params.checks
+    with timer.stage("drift", f"{reference.rows} reference vs {current.rows} current rows"):
+        inputs = SuiteInput(
+            train=sample(reference, config.sample_rows, config.seed),
+            test=sample(current, config.sample_rows, config.seed),
+            rows={"train": reference.rows, "test": current.rows},
+        )
+        summary = run_suite("drift", "mlci check drift", inputs, config, params.data.task, params.where, out)
+    return _finish([summary], out)
