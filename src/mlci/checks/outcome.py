@@ -27,7 +27,7 @@ Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results
       "no_condition": ["OutlierSampleDetection"]   # ran and are in the HTML, but gate nothing
     }
 
-`warned` is deepchecks' warn grade: it fails only with `checks.fail_on_warning: true`.
+`warned` is deepchecks' warn grade: it fails unless `checks.fail_on_warning: false`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class SuiteSummary:
     rows: dict[str, int | None]
     rows_sampled: dict[str, int | None]
     sample_rows: int | None
-    fail_on_warning: bool = False
+    fail_on_warning: bool = True
     html: str | None = None
     duration_seconds: float = 0.0
     skipped: tuple[str, ...] = ()

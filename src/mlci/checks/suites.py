@@ -43,6 +43,19 @@ TASK_ONLY: dict[str, str] = {
     "NewLabelTrainTest": "classification",
 }
 
+# Defaults of our own on top of deepchecks' suites; params.yaml entries override them.
+# data_integrity has no null check by default: a half-empty column must fail it.
+ADDED: dict[str, tuple[tuple[str, str], ...]] = {
+    "data_integrity": (("PercentOfNulls", "add_condition_percent_of_nulls_not_greater_than"),),
+}
+# Between a reference and the current data, shared rows are expected, not leakage.
+SWITCHED_OFF: dict[str, frozenset[str]] = {
+    "drift": frozenset({"IndexTrainTestLeakage", "TrainTestSamplesMix", "DatasetsSizeComparison"}),
+}
+
+# mlci hands deepchecks no datetime column, so these can never run: skipped rather than failed as not-run.
+NEEDS_DATETIME = frozenset({"DateTrainTestLeakageDuplicates", "DateTrainTestLeakageOverlap"})
+
 # Known warnings of deepchecks 0.19.1 on the pinned stack (numpy 1.26, pandas 2.3, setuptools < 82).
 # (category, message regex, module regex): silenced only around deepchecks calls.
 KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
@@ -96,16 +109,20 @@ def build_suite(
     from deepchecks.tabular import suites as dc_suites
 
     suite = getattr(dc_suites, BASE_SUITE[name])(n_samples=config.sample_rows, random_state=config.seed)
+    for check_name, condition in ADDED.get(name, ()):
+        suite.add(getattr(getattr(dc_checks, check_name)(n_samples=config.sample_rows, random_state=config.seed), condition)())
     present = _available(suite)
+    configured = config.suite(name)
     built = BuiltSuite(suite=suite, optional={})
     for check_name, (index, check) in present.items():
         if check_name == "WeakSegmentsPerformance":
             check.n_top_features = config.weak_segments.n_top_features
             check.n_samples = min(config.weak_segments.n_samples, config.sample_rows)
-        if TASK_ONLY.get(check_name, task) != task:
+        off_by_default = check_name in SWITCHED_OFF.get(name, ()) and check_name not in configured
+        if TASK_ONLY.get(check_name, task) != task or check_name in NEEDS_DATETIME or off_by_default:
             suite.remove(index)
             built.skipped.append(check_name)
-    for check_name, spec in config.suite(name).items():
+    for check_name, spec in configured.items():
         key = f"checks.{name}.{check_name}"
         if check_name in present:
             index, check = present[check_name]

@@ -7,9 +7,9 @@ check command builds its suite, against the installed deepchecks, so this module
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from mlci.config.base import Section
 
@@ -33,8 +33,12 @@ class CheckSpec(Section):
     )
 
 
-# `false` switches a check off, `true` keeps deepchecks' defaults, a mapping is a CheckSpec.
-CheckEntry = bool | CheckSpec
+def _entry(value: object) -> object:
+    """`false` switches a check off, `true` keeps deepchecks' defaults, a mapping is a CheckSpec."""
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
+CheckEntry = Annotated[CheckSpec, BeforeValidator(_entry)]
 
 
 class WeakSegmentsParams(Section):
@@ -87,7 +91,8 @@ class ChecksParams(Section):
     )
     seed: int = Field(default=42, ge=0, description="seed of the row sample and of deepchecks' own sampling")
     fail_on_warning: bool = Field(
-        default=False, description="a condition deepchecks grades 'warn' fails the command too"
+        default=True,
+        description="a condition deepchecks grades 'warn' (e.g. DataDuplicates) fails the command, as in deepchecks' passed()",
     )
     feature_importance_timeout: int = Field(
         default=60,
@@ -126,9 +131,6 @@ class ChecksParams(Section):
         return self
 
     def suite(self, name: SuiteName) -> dict[str, CheckSpec]:
-        """Entries of one suite as CheckSpecs (`true` -> defaults, `false` -> disabled)."""
-        entries: dict[str, CheckEntry] = getattr(self, name)
-        return {
-            check: entry if isinstance(entry, CheckSpec) else CheckSpec(enabled=entry)
-            for check, entry in entries.items()
-        }
+        """Entries of one suite, in params.yaml order."""
+        entries: dict[str, CheckSpec] = getattr(self, name)
+        return dict(entries)
