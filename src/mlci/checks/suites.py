@@ -224,8 +224,11 @@ def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[tuple[Outcome, 
 
 def save_html(result: Any, path: Path) -> None:
     """deepchecks never overwrites (it adds a suffix): save into a fresh temp folder, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         result.save_as_html(str(temp / path.name), as_widget=False)
         (temp / path.name).replace(path)
