@@ -46,6 +46,15 @@ test: lint typecheck pytest ## everything: lint, types, tests and coverage
 
 bench: setup ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_checks.py
 
 clean: ## remove the venv, artifacts and caches
 	rm -rf $(VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
+
+# --- data and model checks (issue 4) ----------------------------------------------------------------------------
+.PHONY: check
+check: setup ## schema + deepchecks data suites, then model_evaluation + gates on $(OUT) (after `make run`)
+	rc=0; \
+	$(BIN)/mlci check data --artifacts $(OUT) || rc=$$?; \
+	$(BIN)/mlci check model --artifacts $(OUT) || rc=$$?; \
+	exit $$rc

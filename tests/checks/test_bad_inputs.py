@@ -72,7 +72,11 @@ def test_clean_synthetic_data_passes(tmp_path: Path) -> None:
     assert result.code == 0, result.out
     assert [line for line in result.out.splitlines() if line.startswith("FAILED")] == []
     assert sorted(p.name for p in (tmp_path / "artifacts" / "checks").iterdir()) == [
-        "data_integrity.html", "data_integrity.json", "schema.json", "train_test_validation.html", "train_test_validation.json",
+        "data_integrity.html",
+        "data_integrity.json",
+        "schema.json",
+        "train_test_validation.html",
+        "train_test_validation.json",
     ]
 
 
@@ -271,7 +275,11 @@ def test_bundled_data_and_model_pass(tmp_path: Path, trained_run: Path) -> None:
     assert model.code == 0, model.out
     summary = model.summary("model_evaluation")
     assert summary["rows"] == {"train": 3136, "test": 1041} and summary["html"] == "model_evaluation.html"
-    assert {c["check"] for c in model.summary("gates")["checks"]} == {"gates.min.roc_auc", "gates.min.accuracy", "gates.min_class_recall"}
+    assert {c["check"] for c in model.summary("gates")["checks"]} == {
+        "gates.min.roc_auc",
+        "gates.min.accuracy",
+        "gates.min_class_recall",
+    }
     assert "BoostingOverfit" in summary["skipped"] and "RegressionErrorDistribution" in summary["skipped"]
 
 
@@ -282,8 +290,14 @@ def test_bundled_data_and_model_pass(tmp_path: Path, trained_run: Path) -> None:
     ("checks", "message"),
     [
         ({"data_integrity": {"DataDuplicatez": False}}, "unknown deepchecks check 'DataDuplicatez'"),
-        ({"data_integrity": {"DataDuplicates": {"conditions": {"ratio_below": {}}}}}, "DataDuplicates has no condition 'ratio_below'; choose from ratio_less_or_equal"),
-        ({"train_test_validation": {"FeatureDrift": {"conditions": {"drift_score_less_than": {"bogus": 1}}}}}, "checks.train_test_validation.FeatureDrift.conditions.drift_score_less_than: "),
+        (
+            {"data_integrity": {"DataDuplicates": {"conditions": {"ratio_below": {}}}}},
+            "DataDuplicates has no condition 'ratio_below'; choose from ratio_less_or_equal",
+        ),
+        (
+            {"train_test_validation": {"FeatureDrift": {"conditions": {"drift_score_less_than": {"bogus": 1}}}}},
+            "checks.train_test_validation.FeatureDrift.conditions.drift_score_less_than: ",
+        ),
         ({"data_integrity": {"DataDuplicates": {"params": {"n_tops": 3}}}}, "DataDuplicates has no argument 'n_tops'"),
     ],
 )

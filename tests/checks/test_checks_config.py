@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mlci.config import parse_params
-from mlci.config.checks import CheckSpec, ChecksParams
-from mlci.errors import ConfigError
-
 from conftest import synthetic_params
+from mlci.config import parse_params
+from mlci.config.checks import ChecksParams, CheckSpec
+from mlci.errors import ConfigError
 
 
 def _params(checks: dict[str, Any]) -> str:
@@ -29,7 +28,15 @@ def test_defaults_need_no_section() -> None:
 
 def test_entry_forms_become_specs() -> None:
     params = parse_params(
-        _params({"data_integrity": {"DataDuplicates": False, "MixedNulls": True, "PercentOfNulls": {"optional": True, "conditions": {"x": {}}}}})
+        _params(
+            {
+                "data_integrity": {
+                    "DataDuplicates": False,
+                    "MixedNulls": True,
+                    "PercentOfNulls": {"optional": True, "conditions": {"x": {}}},
+                }
+            }
+        )
     )
     specs = params.checks.suite("data_integrity")
     assert specs["DataDuplicates"] == CheckSpec(enabled=False)
@@ -48,7 +55,10 @@ def test_inline_schema_is_read_under_its_yaml_key() -> None:
     [
         ({"sample_rows": 5}, "checks.sample_rows: Input should be greater than or equal to 100"),
         ({"data_integrity": {"DataDuplicates": {"enabeld": False}}}, "unknown key 'enabeld'"),
-        ({"schema": {"columns": {"a": {"dtype": "float", "min": 2, "max": 1}}}, "schema_file": "s.yaml"}, "min (2.0) is greater than max (1.0)"),
+        (
+            {"schema": {"columns": {"a": {"dtype": "float", "min": 2, "max": 1}}}, "schema_file": "s.yaml"},
+            "min (2.0) is greater than max (1.0)",
+        ),
         ({"schema": {"columns": {"a": {"dtype": "str"}}}, "schema_file": "s.yaml"}, "not both"),
         ({"schema": {"columns": {"a": {"dtype": "str", "min": 1}}}}, "min/max need a numeric dtype"),
         ({"schema": {"columns": {}}}, "declare at least one column"),

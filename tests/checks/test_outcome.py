@@ -12,9 +12,16 @@ from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
 
 def _summary(*outcomes: Outcome, fail_on_warning: bool = False, rows: int = 100, sampled: int = 100) -> SuiteSummary:
     return SuiteSummary(
-        suite="data_integrity", command="mlci check data", outcomes=outcomes, rows={"train": rows, "test": None},
-        rows_sampled={"train": sampled, "test": None}, sample_rows=50, fail_on_warning=fail_on_warning,
-        html="data_integrity.html", skipped=("B",), no_condition=("A",),
+        suite="data_integrity",
+        command="mlci check data",
+        outcomes=outcomes,
+        rows={"train": rows, "test": None},
+        rows_sampled={"train": sampled, "test": None},
+        sample_rows=50,
+        fail_on_warning=fail_on_warning,
+        html="data_integrity.html",
+        skipped=("B",),
+        no_condition=("A",),
     )
 
 
@@ -47,7 +54,10 @@ def test_lines_name_check_condition_and_value() -> None:
 
 def test_headline_counts_and_states_the_sample_cap() -> None:
     summary = _summary(PASS, FAIL, NOT_RUN, rows=100, sampled=50)
-    assert summary.headline() == "data_integrity: FAILED: 1 passed, 1 failed, 1 not-run on 50 train rows (sampled: checks.sample_rows 50)"
+    assert (
+        summary.headline()
+        == "data_integrity: FAILED: 1 passed, 1 failed, 1 not-run on 50 train rows (sampled: checks.sample_rows 50)"
+    )
     assert _summary().headline() == "data_integrity: ok: no conditions on 100 train rows"
 
 
@@ -59,7 +69,11 @@ def test_json_shape(tmp_path: Path) -> None:
     assert payload["suite"] == "data_integrity" and payload["html"] == "data_integrity.html"
     assert payload["rows"] == {"train": 100, "test": None} and payload["sample_rows"] == 50
     assert payload["checks"][1] == {
-        "check": "DataDuplicates", "header": "Data Duplicates", "condition": "ratio <= 5%",
-        "status": "failed", "value": "Found 33% duplicate data", "optional": False,
+        "check": "DataDuplicates",
+        "name": "Data Duplicates",
+        "condition": "ratio <= 5%",
+        "status": "failed",
+        "value": "Found 33% duplicate data",
+        "optional": False,
     }
     assert payload["skipped"] == ["B"] and payload["no_condition"] == ["A"]

@@ -125,6 +125,9 @@ def test_infer_writes_then_refuses_to_overwrite(params_path: Path, capsys: pytes
 
 
 def test_infer_refuses_with_inline_schema(make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]) -> None:
-    path = make_project("binary", edit=lambda p: p.update(checks={"schema_file": None, "schema": {"columns": {"x1": {"dtype": "float"}}}}))
+    path = make_project(
+        "binary",
+        edit=lambda p: p.update(checks={"schema_file": None, "schema": {"columns": {"x1": {"dtype": "float"}}}}),
+    )
     assert main(["check", "data", "--infer", "--params", str(path)]) == 2
     assert "--infer writes a schema file" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -23,10 +23,14 @@ def _names(built: Any) -> set[str]:
 
 
 def test_task_date_and_switched_off_checks_are_skipped() -> None:
-    config = ChecksParams.model_validate({"model_evaluation": {"BoostingOverfit": False, "WeakSegmentsPerformance": {"optional": True}}})
+    config = ChecksParams.model_validate(
+        {"model_evaluation": {"BoostingOverfit": False, "WeakSegmentsPerformance": {"optional": True}}}
+    )
     with quiet_deepchecks():
         built = build_suite("model_evaluation", config, "classification", _where)
-        drift = build_suite("drift", ChecksParams.model_validate({"drift": {"TrainTestSamplesMix": True}}), "regression", _where)
+        drift = build_suite(
+            "drift", ChecksParams.model_validate({"drift": {"TrainTestSamplesMix": True}}), "regression", _where
+        )
         integrity = build_suite("data_integrity", ChecksParams(), "classification", _where)
     assert {"BoostingOverfit", "RegressionErrorDistribution"} <= set(built.skipped)
     assert "RocReport" in _names(built) and "BoostingOverfit" not in _names(built)
@@ -39,12 +43,23 @@ def test_task_date_and_switched_off_checks_are_skipped() -> None:
 
 
 def test_a_check_outside_the_suite_can_be_added_with_conditions() -> None:
-    config = ChecksParams.model_validate({"data_integrity": {"ClassImbalance": {"conditions": {"class_ratio_less_than": {"class_imbalance_ratio_th": 0.2}}, "params": {"n_top_labels": 3}}}})
+    config = ChecksParams.model_validate(
+        {
+            "data_integrity": {
+                "ClassImbalance": {
+                    "conditions": {"class_ratio_less_than": {"class_imbalance_ratio_th": 0.2}},
+                    "params": {"n_top_labels": 3},
+                }
+            }
+        }
+    )
     with quiet_deepchecks():
         built = build_suite("data_integrity", config, "classification", _where)
     check = next(c for c in built.suite.checks.values() if type(c).__name__ == "ClassImbalance")
     assert check.n_top_labels == 3
-    assert [c.name for c in check._conditions.values()] == ["The ratio between least frequent label to most frequent label is less than or equal 0.2"]
+    assert [c.name for c in check._conditions.values()] == [
+        "The ratio between least frequent label to most frequent label is less than or equal 0.2"
+    ]
 
 
 def test_not_run_checks_fail_unless_optional() -> None:
@@ -53,7 +68,10 @@ def test_not_run_checks_fail_unless_optional() -> None:
         from deepchecks.tabular.checks import DataDuplicates, MixedNulls
 
         class Result:
-            results = [CheckFailure(DataDuplicates(), ValueError("no rows\nmore")), CheckFailure(MixedNulls(), KeyError("x"))]
+            results: ClassVar[list[Any]] = [
+                CheckFailure(DataDuplicates(), ValueError("no rows\nmore")),
+                CheckFailure(MixedNulls(), KeyError("x")),
+            ]
 
         outcomes, no_condition = outcomes_of(Result(), {"MixedNulls": True})
     assert [(o.check, o.status, o.value, o.optional) for o in outcomes] == [

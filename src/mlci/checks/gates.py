@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mlci.checks.outcome import Outcome
+from mlci.checks.outcome import Outcome, Status
 from mlci.config.gates import GatesParams
 from mlci.config.training import LOWER_IS_BETTER
 from mlci.errors import ArtifactError
@@ -40,24 +40,41 @@ def gate_outcomes(gates: GatesParams, metrics: dict[str, Any]) -> tuple[Outcome,
         value = _number(values.get(name))
         lower = name in LOWER_IS_BETTER
         condition = f"{name} {'<=' if lower else '>='} {floor:g}"
+        status: Status
         if value is None:
             status, shown = "failed", f"{name} was not computed on the holdout"
         else:
             ok = value <= floor if lower else value >= floor
             status, shown = ("passed" if ok else "failed"), f"{name} = {value:.4f}"
-        outcomes.append(Outcome(check=f"gates.min.{name}", header=f"Gate {name}", condition=condition, status=status, value=shown))  # type: ignore[arg-type]
+        outcomes.append(
+            Outcome(check=f"gates.min.{name}", header=f"Gate {name}", condition=condition, status=status, value=shown)
+        )
     if gates.min_class_recall is not None:
         floor = gates.min_class_recall
         per_class = metrics.get("per_class") or {}
         if not per_class:
             outcomes.append(
-                Outcome(check="gates.min_class_recall", header="Gate class recall", condition=f"recall >= {floor:g} for every class", status="failed", value="metrics.json has no per-class metrics")
+                Outcome(
+                    check="gates.min_class_recall",
+                    header="Gate class recall",
+                    condition=f"recall >= {floor:g} for every class",
+                    status="failed",
+                    value="metrics.json has no per-class metrics",
+                )
             )
         for label, row in sorted(per_class.items()):
             value = _number(row.get("recall") if isinstance(row, dict) else None)
             ok = value is not None and value >= floor
-            shown = f"recall of class {label} = {value:.4f}" if value is not None else f"recall of class {label} missing"
+            shown = (
+                f"recall of class {label} = {value:.4f}" if value is not None else f"recall of class {label} missing"
+            )
             outcomes.append(
-                Outcome(check="gates.min_class_recall", header=f"Gate recall of class {label}", condition=f"recall >= {floor:g}", status="passed" if ok else "failed", value=shown)
+                Outcome(
+                    check="gates.min_class_recall",
+                    header=f"Gate recall of class {label}",
+                    condition=f"recall >= {floor:g}",
+                    status="passed" if ok else "failed",
+                    value=shown,
+                )
             )
     return tuple(outcomes)

@@ -9,14 +9,15 @@ Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results
       "command": "mlci check data",
       "passed": false,                    # true when no check has status failed or not-run
       "html": "data_integrity.html",      # deepchecks report next to this file; null for schema and gates
-      "rows": {"train": 4177, "test": null},   # rows handed in per data set (test null: one data set)
+      "rows": {"train": 4177, "test": null},   # rows handed in per data set (test null: one data set;
+                                          # drift: train = reference, test = current)
       "rows_sampled": {"train": 4177, "test": null},  # rows deepchecks saw after the sample cap
       "sample_rows": 10000,               # the cap (checks.sample_rows); null where nothing is sampled
       "duration_seconds": 7.81,
       "checks": [                         # one entry per condition (or per check that did not run)
         {
           "check": "DataDuplicates",      # deepchecks class name, `column:<name>` for schema, `gates.min.<metric>`
-          "header": "Data Duplicates",    # human title (deepchecks adds " - Train Dataset" etc.)
+          "name": "Data Duplicates",      # human title (deepchecks adds " - Train Dataset" etc.)
           "condition": "Duplicate data ratio is less or equal to 5%",   # null when the check did not run
           "status": "failed",             # passed | warned | failed | not-run
           "value": "Found 33.3% duplicate data",   # what was measured, or why it did not run
@@ -102,7 +103,7 @@ class SuiteSummary:
             "checks": [
                 {
                     "check": o.check,
-                    "header": o.header,
+                    "name": o.header,
                     "condition": o.condition,
                     "status": o.status,
                     "value": o.value,

@@ -38,7 +38,9 @@ def load_schema(params: Params) -> SchemaSpec:
         return params.checks.inline_schema
     path = schema_path(params)
     if path is None:
-        raise ConfigError(f"{params.where('checks.schema_file')}: no schema declared; set checks.schema or checks.schema_file")
+        raise ConfigError(
+            f"{params.where('checks.schema_file')}: no schema declared; set checks.schema or checks.schema_file"
+        )
     if not path.is_file():
         raise ConfigError(
             f"{path}: schema file not found ({params.where('checks.schema_file')}); write one with `mlci check data --infer`"
@@ -54,7 +56,9 @@ def load_schema(params: Params) -> SchemaSpec:
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"])
-        message = "unknown key" if error["type"] == "extra_forbidden" else str(error["msg"]).removeprefix("Value error, ")
+        message = (
+            "unknown key" if error["type"] == "extra_forbidden" else str(error["msg"]).removeprefix("Value error, ")
+        )
         raise ConfigError(f"{path}: {key or 'top level'}: {message}") from None
 
 
@@ -125,11 +129,25 @@ def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tu
             count = len(rows.unique()) if not rows.empty else len(group)
             value = f"{count} row{'s' if count != 1 else ''} fail, e.g. {_shown(first['failure_case'])}{where}"
         failed_columns.add(name)
-        outcomes.append(Outcome(check=f"column:{name}", header=f"Schema column {name!r}", condition=str(rule), status="failed", value=value))
+        outcomes.append(
+            Outcome(
+                check=f"column:{name}",
+                header=f"Schema column {name!r}",
+                condition=str(rule),
+                status="failed",
+                value=value,
+            )
+        )
     for name in spec.columns:
         if name not in failed_columns:
             outcomes.append(
-                Outcome(check=f"column:{name}", header=f"Schema column {name!r}", condition="matches its declaration", status="passed", value="ok")
+                Outcome(
+                    check=f"column:{name}",
+                    header=f"Schema column {name!r}",
+                    condition="matches its declaration",
+                    status="passed",
+                    value="ok",
+                )
             )
     return tuple(outcomes)
 
@@ -139,7 +157,7 @@ def _widen(low: float, high: float) -> tuple[float, float]:
     margin = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
     new_low = 0.0 if low >= 0 and low - margin < 0 else low - margin
     new_high = high + margin
-    digits = max(0, 3 - int(math.floor(math.log10(max(abs(new_high), abs(new_low), 1e-12)))))
+    digits = max(0, 3 - math.floor(math.log10(max(abs(new_high), abs(new_low), 1e-12))))
     scale = 10.0**digits
     return math.floor(new_low * scale) / scale, math.ceil(new_high * scale) / scale
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import joblib
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from mlci.checks.frames import CheckFrame
 from mlci.checks.outcome import Outcome, Status, SuiteSummary
@@ -100,9 +101,7 @@ def _available(suite: Any) -> dict[str, tuple[int, Any]]:
     return {type(check).__name__: (index, check) for index, check in suite.checks.items()}
 
 
-def build_suite(
-    name: SuiteName, config: ChecksParams, task: str, where: Callable[[str], str]
-) -> BuiltSuite:
+def build_suite(name: SuiteName, config: ChecksParams, task: str, where: Callable[[str], str]) -> BuiltSuite:
     """The deepchecks suite for `name`, edited by checks.<name> in params.yaml; config mistakes raise ConfigError."""
     from deepchecks.core.checks import BaseCheck
     from deepchecks.tabular import checks as dc_checks
@@ -110,7 +109,9 @@ def build_suite(
 
     suite = getattr(dc_suites, BASE_SUITE[name])(n_samples=config.sample_rows, random_state=config.seed)
     for check_name, condition in ADDED.get(name, ()):
-        suite.add(getattr(getattr(dc_checks, check_name)(n_samples=config.sample_rows, random_state=config.seed), condition)())
+        suite.add(
+            getattr(getattr(dc_checks, check_name)(n_samples=config.sample_rows, random_state=config.seed), condition)()
+        )
     present = _available(suite)
     configured = config.suite(name)
     built = BuiltSuite(suite=suite, optional={})
@@ -153,7 +154,9 @@ def build_suite(
 def _configure(check: Any, spec: CheckSpec, key: str, where: Callable[[str], str]) -> None:
     for attribute, value in spec.params.items():
         if attribute.startswith("_") or not hasattr(check, attribute) or callable(getattr(check, attribute)):
-            raise ConfigError(f"{where(f'{key}.params.{attribute}')}: {type(check).__name__} has no argument {attribute!r}")
+            raise ConfigError(
+                f"{where(f'{key}.params.{attribute}')}: {type(check).__name__} has no argument {attribute!r}"
+            )
         setattr(check, attribute, value)
     if spec.conditions is None:
         return
@@ -161,7 +164,9 @@ def _configure(check: Any, spec: CheckSpec, key: str, where: Callable[[str], str
     for condition, arguments in spec.conditions.items():
         method = getattr(check, f"add_condition_{condition}", None)
         if method is None:
-            choices = ", ".join(sorted(m.removeprefix("add_condition_") for m in dir(check) if m.startswith("add_condition_")))
+            choices = ", ".join(
+                sorted(m.removeprefix("add_condition_") for m in dir(check) if m.startswith("add_condition_"))
+            )
             raise ConfigError(
                 f"{where(f'{key}.conditions.{condition}')}: {type(check).__name__} has no condition {condition!r}; choose from {choices}"
             )
@@ -178,7 +183,11 @@ def dc_dataset(checked: CheckFrame, task: str) -> Any:
 
     label_type = None
     if checked.label is not None:
-        label_type = "regression" if task == "regression" else ("binary" if checked.frame[checked.label].nunique() <= 2 else "multiclass")
+        label_type = (
+            "regression"
+            if task == "regression"
+            else ("binary" if checked.frame[checked.label].nunique() <= 2 else "multiclass")
+        )
     return Dataset(
         checked.frame,
         label=checked.label,
@@ -208,7 +217,14 @@ def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[tuple[Outcome, 
         name = type(item.check).__name__
         if isinstance(item, CheckFailure):
             outcomes.append(
-                Outcome(check=name, header=item.header, condition=None, status="not-run", value=_first_line(item.exception), optional=optional.get(name, False))
+                Outcome(
+                    check=name,
+                    header=item.header,
+                    condition=None,
+                    status="not-run",
+                    value=_first_line(item.exception),
+                    optional=optional.get(name, False),
+                )
             )
             continue
         conditions = item.conditions_results or []
@@ -217,7 +233,13 @@ def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[tuple[Outcome, 
         for condition in conditions:
             details = " ".join(str(condition.details).split())
             outcomes.append(
-                Outcome(check=name, header=item.get_header(), condition=condition.name, status=_STATUS[condition.category.name], value=details)
+                Outcome(
+                    check=name,
+                    header=item.get_header(),
+                    condition=condition.name,
+                    status=_STATUS[condition.category.name],
+                    value=details,
+                )
             )
     return tuple(outcomes), tuple(sorted(no_condition))
 
@@ -253,6 +275,7 @@ class SuiteInput:
 
 def run_suite(
     name: SuiteName,
+    *,
     command: str,
     inputs: SuiteInput,
     config: ChecksParams,
@@ -269,7 +292,8 @@ def run_suite(
             train = dc_dataset(inputs.train, task)
             test = dc_dataset(inputs.test, task) if inputs.test is not None else None
             # deepchecks asks permutation importance for n_jobs=-1: worker processes cost seconds to start.
-            with joblib.parallel_config(backend="threading"):
+            # One OpenMP thread per model call: on a busy shared runner the pool stalls small predictions.
+            with joblib.parallel_config(backend="threading"), threadpool_limits(limits=1, user_api="openmp"):
                 result = built.suite.run(
                     train_dataset=train,
                     test_dataset=test,
@@ -279,11 +303,19 @@ def run_suite(
                     run_single_dataset=inputs.single_dataset,
                 )
         except Exception as exc:  # deepchecks refuses the data (e.g. no usable label): the suite did not run
-            outcome = Outcome(check="suite", header=f"{name} suite", condition=None, status="not-run", value=_first_line(exc))
+            outcome = Outcome(
+                check="suite", header=f"{name} suite", condition=None, status="not-run", value=_first_line(exc)
+            )
             return SuiteSummary(
-                suite=name, command=command, outcomes=(outcome,), rows=inputs.rows or sampled, rows_sampled=sampled,
-                sample_rows=config.sample_rows, fail_on_warning=config.fail_on_warning,
-                duration_seconds=time.perf_counter() - start, skipped=tuple(built.skipped),
+                suite=name,
+                command=command,
+                outcomes=(outcome,),
+                rows=inputs.rows or sampled,
+                rows_sampled=sampled,
+                sample_rows=config.sample_rows,
+                fail_on_warning=config.fail_on_warning,
+                duration_seconds=time.perf_counter() - start,
+                skipped=tuple(built.skipped),
             )
         outcomes, no_condition = outcomes_of(result, built.optional)
         save_html(result, out / f"{name}.html")

@@ -22,10 +22,14 @@ from mlci.progress import StageTimer
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("check", help="data schema + deepchecks suites (data), model evaluation + gates (model), drift")
+    parser = subparsers.add_parser(
+        "check", help="data schema + deepchecks suites (data), model evaluation + gates (model), drift"
+    )
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     data = kinds.add_parser("data", help="schema, data_integrity on the whole set, train_test_validation on the split")
-    data.add_argument("--infer", action="store_true", help="write a starting schema (checks.schema_file) from the current data")
+    data.add_argument(
+        "--infer", action="store_true", help="write a starting schema (checks.schema_file) from the current data"
+    )
     data.add_argument("--force", action="store_true", help="with --infer: overwrite an existing schema file")
     data.set_defaults(func=_check_data)
     model = kinds.add_parser("model", help="model_evaluation on the trained model and holdout, plus the gates: floors")
@@ -35,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     drift.set_defaults(func=_check_drift)
     for sub in (data, model, drift):
         sub.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-        sub.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)")
+        sub.add_argument(
+            "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
+        )
 
 
 def _finish(summaries: list[SuiteSummary], out: Path) -> int:
@@ -62,7 +68,14 @@ def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, pa
         value=f"train {train_rows} rows, test {test_rows} rows ({params.where('split.test_size')} {params.split.test_size})",
     )
     rows: dict[str, int | None] = {"train": train_rows, "test": test_rows}
-    return SuiteSummary(suite=suite, command=command, outcomes=(outcome,), rows=rows, rows_sampled=rows, sample_rows=params.checks.sample_rows)
+    return SuiteSummary(
+        suite=suite,
+        command=command,
+        outcomes=(outcome,),
+        rows=rows,
+        rows_sampled=rows,
+        sample_rows=params.checks.sample_rows,
+    )
 
 
 def _prebuild(params: Params, names: tuple[SuiteName, ...]) -> None:
@@ -96,11 +109,30 @@ def _check_data(args: argparse.Namespace) -> int:
         checked = check_frame(raw, params)
         rows: dict[str, int | None] = {"train": len(raw), "test": None}
         summaries.append(
-            SuiteSummary(suite="schema", command=command, outcomes=schema.validate(raw, spec, checked.id_column), rows=rows, rows_sampled=rows, sample_rows=None)
+            SuiteSummary(
+                suite="schema",
+                command=command,
+                outcomes=schema.validate(raw, spec, checked.id_column),
+                rows=rows,
+                rows_sampled=rows,
+                sample_rows=None,
+            )
         )
     with timer.stage("data_integrity", f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows"):
-        inputs = SuiteInput(train=sample(checked, config.sample_rows, config.seed), rows={"train": checked.rows, "test": None})
-        summaries.append(run_suite("data_integrity", command, inputs, config, params.data.task, params.where, out))
+        inputs = SuiteInput(
+            train=sample(checked, config.sample_rows, config.seed), rows={"train": checked.rows, "test": None}
+        )
+        summaries.append(
+            run_suite(
+                "data_integrity",
+                command=command,
+                inputs=inputs,
+                config=config,
+                task=params.data.task,
+                where=params.where,
+                out=out,
+            )
+        )
     mask = split_masks(checked, params)
     train, test = checked.subset(~mask), checked.subset(mask)
     with timer.stage("train_test_validation", f"{train.rows} train + {test.rows} test rows"):
@@ -112,7 +144,17 @@ def _check_data(args: argparse.Namespace) -> int:
                 test=sample(test, config.sample_rows, config.seed),
                 rows={"train": train.rows, "test": test.rows},
             )
-            summaries.append(run_suite("train_test_validation", command, inputs, config, params.data.task, params.where, out))
+            summaries.append(
+                run_suite(
+                    "train_test_validation",
+                    command=command,
+                    inputs=inputs,
+                    config=config,
+                    task=params.data.task,
+                    where=params.where,
+                    out=out,
+                )
+            )
     return _finish(summaries, out)
 
 
@@ -122,7 +164,9 @@ def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
 
     path = schema.schema_path(params)
     if path is None or params.checks.inline_schema is not None:
-        raise ArtifactError(f"{params.where('checks.schema_file')}: --infer writes a schema file; set checks.schema_file (and remove checks.schema)")
+        raise ArtifactError(
+            f"{params.where('checks.schema_file')}: --infer writes a schema file; set checks.schema_file (and remove checks.schema)"
+        )
     if path.exists() and not force:
         raise ArtifactError(f"{path}: exists; pass --force to overwrite it")
     spec = schema.infer_schema(raw, params)
@@ -165,7 +209,11 @@ def _check_model(args: argparse.Namespace) -> int:
     task = params.data.task
     frame = pd.concat([data.ids.rename(params.data.id_column), data.X, data.y.rename(params.data.target)], axis=1)
     checked = CheckFrame(
-        frame=frame, id_column=params.data.id_column, label=params.data.target, features=tuple(data.X.columns), categorical=data.categorical
+        frame=frame,
+        id_column=params.data.id_column,
+        label=params.data.target,
+        features=tuple(data.X.columns),
+        categorical=data.categorical,
     )
     mask = np.asarray(test_mask(data.ids, data.y, params.split, params.split.stratify and task == "classification"))
     train, test = checked.subset(~mask), checked.subset(mask)
@@ -182,10 +230,27 @@ def _check_model(args: argparse.Namespace) -> int:
                 single_dataset="Test",
                 rows={"train": train.rows, "test": test.rows},
             )
-            summaries.append(run_suite("model_evaluation", command, inputs, config, task, params.where, out))
+            summaries.append(
+                run_suite(
+                    "model_evaluation",
+                    command=command,
+                    inputs=inputs,
+                    config=config,
+                    task=task,
+                    where=params.where,
+                    out=out,
+                )
+            )
     rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
     summaries.append(
-        SuiteSummary(suite="gates", command=command, outcomes=gate_outcomes(params.gates, metrics), rows=rows, rows_sampled=rows, sample_rows=None)
+        SuiteSummary(
+            suite="gates",
+            command=command,
+            outcomes=gate_outcomes(params.gates, metrics),
+            rows=rows,
+            rows_sampled=rows,
+            sample_rows=None,
+        )
     )
     return _finish(summaries, out)
 
@@ -209,5 +274,13 @@ def _check_drift(args: argparse.Namespace) -> int:
             test=sample(current, config.sample_rows, config.seed),
             rows={"train": reference.rows, "test": current.rows},
         )
-        summary = run_suite("drift", "mlci check drift", inputs, config, params.data.task, params.where, out)
+        summary = run_suite(
+            "drift",
+            command="mlci check drift",
+            inputs=inputs,
+            config=config,
+            task=params.data.task,
+            where=params.where,
+            out=out,
+        )
     return _finish([summary], out)

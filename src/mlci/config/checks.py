@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from mlci.config.base import Section
 
@@ -21,9 +21,7 @@ class CheckSpec(Section):
     """One deepchecks check: switch it off, tolerate it not running, set its conditions or its arguments."""
 
     enabled: bool = Field(default=True, description="false removes the check from its suite")
-    optional: bool = Field(
-        default=False, description="a crash or 'cannot run on this data' does not fail the command"
-    )
+    optional: bool = Field(default=False, description="a crash or 'cannot run on this data' does not fail the command")
     conditions: dict[str, dict[str, Any]] | None = Field(
         default=None,
         description="replace deepchecks' default conditions: {name: {argument: value}} calls add_condition_<name>(**arguments); {} = report only",
@@ -122,7 +120,7 @@ class ChecksParams(Section):
         description="train_test_validation between a reference data set and the current one (`mlci check drift`)",
     )
 
-    model_config = {**Section.model_config, "populate_by_name": True}
+    model_config = ConfigDict(**Section.model_config, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_schema_source(self) -> ChecksParams:
