@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from mlci import __version__
 from mlci.commands import config, run
+from mlci.commands import govern  # governance (issue 7)
 from mlci.errors import MlciError
 
-COMMANDS = (run, config)
+COMMANDS = (run, config, govern)
 
 
 def build_parser() -> argparse.ArgumentParser:

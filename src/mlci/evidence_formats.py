@@ -1,0 +1,174 @@
+"""Readers for the files governance takes as evidence but other stages and tools write. Pure: JSON in, facts out.
+
+Each reader states the fields it relies on and ignores everything else, so the writers can add fields
+freely. A shape it cannot read is an ArtifactError naming the file (exit 2), never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mlci.config.governance import SEVERITIES
+from mlci.errors import ArtifactError
+
+CheckStatus = Literal["passed", "failed", "not-run"]
+GateStatus = Literal["passed", "failed", "other"]
+
+_CHECK_STATUSES: dict[str, CheckStatus] = {
+    "passed": "passed",
+    "pass": "passed",
+    "failed": "failed",
+    "fail": "failed",
+    "not-run": "not-run",
+    "not-ran": "not-run",
+    "error": "not-run",
+}
+_GATE_PASSED = frozenset({"passed", "pass", "ok", "success"})
+_GATE_FAILED = frozenset({"failed", "fail", "failure"})
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: CheckStatus
+    condition: str | None = None
+    value: Any = None
+
+
+def _norm(text: str) -> str:
+    return text.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+def parse_check_summary(raw: Any, source: str) -> tuple[CheckResult, ...]:
+    """`artifacts/checks/<suite>.json` from `mlci check`.
+
+    Relies on: either a JSON list of checks or an object whose `checks` key holds that list; each check an
+    object with `name` (string) and `status` ("passed" | "failed" | "not-run"; `not_run`, `not run`,
+    `error` read as not-run). `condition` and `value` are copied into the record when present.
+    """
+    checks = raw.get("checks") if isinstance(raw, Mapping) else raw
+    if not isinstance(checks, list):
+        raise ArtifactError(f"{source}: expected a list of checks (or an object with a 'checks' list)")
+    results = []
+    for index, item in enumerate(checks):
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise ArtifactError(f"{source}: checks[{index}] must be an object with a string 'name'")
+        status = item.get("status")
+        normalised = _CHECK_STATUSES.get(_norm(status)) if isinstance(status, str) else None
+        if normalised is None:
+            raise ArtifactError(
+                f"{source}: checks[{index}] ({item['name']}): unknown status {status!r}; expected passed, failed or not-run"
+            )
+        condition = item.get("condition")
+        results.append(
+            CheckResult(
+                name=item["name"],
+                status=normalised,
+                condition=condition if isinstance(condition, str) else None,
+                value=item.get("value"),
+            )
+        )
+    return tuple(results)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    status: GateStatus
+    raw: str  # the status as written, for the record
+
+
+def parse_compare_gate(raw: Any, source: str) -> GateResult:
+    """`artifacts/comparison.json` from `mlci compare`.
+
+    Relies on: an object with `gate`, either a status string or an object with a `status` string or a
+    `passed` boolean; without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
+    "failed"/"fail" fail; any other status (e.g. "no baseline" written as "skipped") is reported as is.
+    """
+    if not isinstance(raw, Mapping):
+        raise ArtifactError(f"{source}: expected a JSON object with a 'gate'")
+    gate = raw.get("gate", raw)
+    if isinstance(gate, str):
+        gate = {"status": gate}
+    if not isinstance(gate, Mapping):
+        raise ArtifactError(f"{source}: 'gate' must be a status string or an object with 'status' or 'passed'")
+    status, passed = gate.get("status"), gate.get("passed")
+    if isinstance(status, str):
+        key = _norm(status)
+        verdict: GateStatus = "passed" if key in _GATE_PASSED else "failed" if key in _GATE_FAILED else "other"
+        return GateResult(verdict, status)
+    if isinstance(passed, bool):
+        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}")
+    raise ArtifactError(f"{source}: no gate status found (expected gate.status or gate.passed)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    severity: str  # lower case: negligible, low, medium, high, critical or unknown
+    package: str
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    tool: Literal["grype", "trivy"]
+    findings: tuple[Finding, ...]
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def parse_scan_report(raw: Any, source: str) -> ScanReport:
+    """An image vulnerability scan in Grype (`-o json`) or Trivy (`--format json`) form.
+
+    Relies on, Grype: `matches[].vulnerability.{id,severity}` and `matches[].artifact.{name,version}`.
+    Trivy: `Results[].Vulnerabilities[]` (may be null) with `VulnerabilityID`, `Severity`, `PkgName`,
+    `InstalledVersion`. Severities are compared case-insensitively; anything else is "unknown".
+    """
+    if isinstance(raw, Mapping) and isinstance(raw.get("matches"), list):
+        findings = []
+        for item in raw["matches"]:
+            vuln = item.get("vulnerability") if isinstance(item, Mapping) else None
+            if not isinstance(vuln, Mapping) or not isinstance(vuln.get("id"), str):
+                raise ArtifactError(f"{source}: a grype match has no vulnerability.id")
+            artifact = item.get("artifact")
+            artifact = artifact if isinstance(artifact, Mapping) else {}
+            package = f"{_text(artifact.get('name'), '?')} {_text(artifact.get('version'))}".strip()
+            findings.append(Finding(vuln["id"], _severity(vuln.get("severity")), package))
+        return ScanReport("grype", tuple(findings))
+    if isinstance(raw, Mapping) and isinstance(raw.get("Results"), list):
+        findings = []
+        for result in raw["Results"]:
+            vulns = result.get("Vulnerabilities") if isinstance(result, Mapping) else None
+            for vuln in vulns or []:
+                if not isinstance(vuln, Mapping) or not isinstance(vuln.get("VulnerabilityID"), str):
+                    raise ArtifactError(f"{source}: a trivy vulnerability has no VulnerabilityID")
+                package = f"{_text(vuln.get('PkgName'), '?')} {_text(vuln.get('InstalledVersion'))}".strip()
+                findings.append(Finding(vuln["VulnerabilityID"], _severity(vuln.get("Severity")), package))
+        return ScanReport("trivy", tuple(findings))
+    raise ArtifactError(f"{source}: not a grype (`matches`) or trivy (`Results`) JSON report")
+
+
+def _severity(value: Any) -> str:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return text if text in SEVERITIES else "unknown"
+
+
+def approvers(reviews: Sequence[Any]) -> tuple[str, ...]:
+    """Users whose latest deciding review of a pull request approves it (GitHub REST `pulls/N/reviews`).
+
+    Relies on: each review's `user.login` and `state`, in the API's chronological order. COMMENTED and
+    PENDING reviews do not change a reviewer's standing; CHANGES_REQUESTED and DISMISSED withdraw it.
+    """
+    standing: dict[str, str] = {}
+    for review in reviews:
+        if not isinstance(review, Mapping):
+            continue
+        user = review.get("user")
+        login = user.get("login") if isinstance(user, Mapping) else None
+        state = review.get("state")
+        if isinstance(login, str) and state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            standing[login] = state
+    return tuple(sorted(login for login, state in standing.items() if state == "APPROVED"))
