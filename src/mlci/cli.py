@@ -7,8 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from mlci import __version__
-from mlci.commands import config, run
-from mlci.commands import govern  # governance (issue 7)
+from mlci.commands import config, govern, run
 from mlci.errors import MlciError
 
 COMMANDS = (run, config, govern)

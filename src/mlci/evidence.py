@@ -19,7 +19,6 @@ from mlci.errors import ArtifactError
 from mlci.evidence_formats import CheckResult, parse_check_summary, parse_compare_gate, parse_scan_report
 from mlci.governance import Approvals, Evidence
 
-
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
 
 

@@ -77,29 +77,34 @@ def parse_check_summary(raw: Any, source: str) -> tuple[CheckResult, ...]:
 class GateResult:
     status: GateStatus
     raw: str  # the status as written, for the record
+    failures: tuple[Any, ...] = ()  # `gate.failures` when the writer lists them
+    comparison: str | None = None  # top-level `status` next to a `gate` (e.g. "compared", "no-baseline")
 
 
 def parse_compare_gate(raw: Any, source: str) -> GateResult:
     """`artifacts/comparison.json` from `mlci compare`.
 
     Relies on: an object with `gate`, either a status string or an object with a `status` string or a
-    `passed` boolean; without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
+    `passed` boolean (an optional `failures` list and a top-level `status` such as "no-baseline" are
+    copied into the record); without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
     "failed"/"fail" fail; any other status (e.g. "no baseline" written as "skipped") is reported as is.
     """
     if not isinstance(raw, Mapping):
         raise ArtifactError(f"{source}: expected a JSON object with a 'gate'")
     gate = raw.get("gate", raw)
+    context = raw.get("status") if "gate" in raw and isinstance(raw.get("status"), str) else None
     if isinstance(gate, str):
         gate = {"status": gate}
     if not isinstance(gate, Mapping):
         raise ArtifactError(f"{source}: 'gate' must be a status string or an object with 'status' or 'passed'")
     status, passed = gate.get("status"), gate.get("passed")
+    failures = tuple(gate["failures"]) if isinstance(gate.get("failures"), list) else ()
     if isinstance(status, str):
         key = _norm(status)
         verdict: GateStatus = "passed" if key in _GATE_PASSED else "failed" if key in _GATE_FAILED else "other"
-        return GateResult(verdict, status)
+        return GateResult(verdict, status, failures, context)
     if isinstance(passed, bool):
-        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}")
+        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}", failures, context)
     raise ArtifactError(f"{source}: no gate status found (expected gate.status or gate.passed)")
 
 

@@ -29,8 +29,8 @@ _PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
 
 
 class _Client:
-    def __init__(self, api: str, token: str, timeout: float) -> None:
-        self.api, self.token, self.timeout = api, token, timeout
+    def __init__(self, api: str, token: str, timeout: float, repo: str) -> None:
+        self.api, self.token, self.timeout, self.repo = api, token, timeout, repo
 
     def get(self, path: str) -> Any:
         request = urllib.request.Request(  # noqa: S310 (the scheme is checked in read_approvals)
@@ -89,25 +89,32 @@ def _merged_pull(pulls: Any, sha: str) -> int | None:
     return None
 
 
-def read_approvals(env: Mapping[str, str], pr: int | None = None, timeout: float = 10.0) -> Approvals:
-    """Approvers of the pull request, or why they could not be read. Never raises on network trouble."""
+def _client(env: Mapping[str, str], timeout: float) -> _Client | str:
+    """A client for the repository CI runs in, or why there is none."""
     token, repo = env.get("GITHUB_TOKEN", ""), env.get("GITHUB_REPOSITORY", "")
     if not token:
-        return Approvals(None, "GITHUB_TOKEN is not set: approvals are read from GitHub in CI only")
+        return "GITHUB_TOKEN is not set: approvals are read from GitHub in CI only"
     if not _REPO.fullmatch(repo):
-        return Approvals(None, "GITHUB_REPOSITORY is not set to owner/name")
+        return "GITHUB_REPOSITORY is not set to owner/name"
     api = env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
     if not api.startswith(("https://", "http://")):
-        return Approvals(None, f"GITHUB_API_URL {api!r} is not an http(s) URL", repository=repo)
-    client = _Client(api, token, timeout)
+        return f"GITHUB_API_URL {api!r} is not an http(s) URL"
+    return _Client(api, token, timeout, repo)
+
+
+def read_approvals(env: Mapping[str, str], pr: int | None = None, timeout: float = 10.0) -> Approvals:
+    """Approvers of the pull request, or why they could not be read. Never raises on network trouble."""
+    client = _client(env, timeout)
+    if isinstance(client, str):
+        return Approvals(None, client)
+    repo = client.repo
     number = pr if pr is not None else pull_request_from_env(env)
-    path = ""
+    sha = env.get("GITHUB_SHA", "")
+    if number is None and not _SHA.fullmatch(sha):
+        return Approvals(None, "no pull request number (--pr, MLCI_PR_NUMBER) and no GITHUB_SHA", repository=repo)
+    path = f"/repos/{repo}/commits/{sha}/pulls"
     try:
         if number is None:
-            sha = env.get("GITHUB_SHA", "")
-            if not _SHA.fullmatch(sha):
-                return Approvals(None, "no pull request number (--pr, MLCI_PR_NUMBER) and no GITHUB_SHA", repository=repo)
-            path = f"/repos/{repo}/commits/{sha}/pulls"
             number = _merged_pull(client.get(path), sha)
             if number is None:
                 return Approvals((), f"commit {sha[:12]} has no pull request (pushed directly)", repository=repo)

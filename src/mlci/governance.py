@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -87,7 +87,7 @@ def _record_value(run: Mapping[str, Any] | None, *keys: str) -> str | None:
 
 
 def _short(sha: str | None) -> str:
-    return "none" if sha is None else f"{sha[:12]}..."
+    return "nothing" if not sha else f"{sha[:12]}..."
 
 
 # --- rules -------------------------------------------------------------------------------------------------
@@ -136,9 +136,10 @@ def compare_gate(comparison: GateResult | None) -> Outcome:
     """The PR comparison against the baseline model passed its gate."""
     if comparison is None:
         return Outcome(NOT_EVALUATED, "comparison.json missing (run `mlci compare --baseline DIR`)")
-    evidence = {"gate": comparison.raw}
+    evidence = {"gate": comparison.raw, "failures": list(comparison.failures), "comparison": comparison.comparison}
     if comparison.status == "passed":
-        return Outcome(PASSED, f"compare gate {comparison.raw}", evidence)
+        note = f" ({comparison.comparison})" if comparison.comparison else ""
+        return Outcome(PASSED, f"compare gate {comparison.raw}{note}", evidence)
     if comparison.status == "failed":
         return Outcome(FAILED, f"compare gate {comparison.raw}", evidence)
     return Outcome(NOT_EVALUATED, f"compare gate status {comparison.raw!r} is neither passed nor failed", evidence)
@@ -163,7 +164,9 @@ def metric_floor(
     evidence["direction"] = "at most" if lower else "at least"
     if floor is None:
         return Outcome(
-            NOT_EVALUATED, f"no floor for {primary}: set gates.min.{primary} or governance.primary_metric.floor", evidence
+            NOT_EVALUATED,
+            f"no floor for {primary}: set gates.min.{primary} or governance.primary_metric.floor",
+            evidence,
         )
     values = metrics.get("metrics") if metrics is not None else None
     if not isinstance(values, Mapping):
@@ -231,7 +234,9 @@ def model_card(text: str | None, model_sha256: str | None) -> Outcome:
         return Outcome(PASSED, "model_card.md present (no model hash known to match it against)", evidence)
     evidence["names_model_sha256"] = model_sha256 in text
     if model_sha256 not in text:
-        return Outcome(FAILED, f"model_card.md does not name the model sha256 {_short(model_sha256)} (stale card?)", evidence)
+        return Outcome(
+            FAILED, f"model_card.md does not name the model sha256 {_short(model_sha256)} (stale card?)", evidence
+        )
     return Outcome(PASSED, "model_card.md present and names the model sha256", evidence)
 
 
@@ -243,9 +248,7 @@ def data_hash(recorded: str | None, actual: str | None, path: str) -> Outcome:
     if actual is None:
         return Outcome(FAILED, f"data file {path} not found", evidence)
     if recorded != actual:
-        return Outcome(
-            FAILED, f"{path} hashes to {_short(actual)}, run.json records {_short(recorded)}", evidence
-        )
+        return Outcome(FAILED, f"{path} hashes to {_short(actual)}, run.json records {_short(recorded)}", evidence)
     return Outcome(PASSED, f"{path} sha256 {_short(actual)} matches run.json", evidence)
 
 
@@ -339,35 +342,33 @@ def is_required(setting: bool | str, in_ci: bool) -> bool:
     return setting is True or (setting == "ci" and in_ci)
 
 
-def _outcome(name: str, params: Params, ev: Evidence) -> Outcome:
+def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], Outcome]]:
+    """Each rule wired to its slice of the evidence and policy (called only for enabled rules)."""
     policy = params.governance
     model_sha = _record_value(ev.run, "model", "sha256") or ev.model_sha256_file or ev.model_sha256_actual
-    if name == "data_checks":
-        return check_suites(policy.data_checks.suites, ev.checks, policy.data_checks.allow_not_run)
-    if name == "model_checks":
-        return check_suites(policy.model_checks.suites, ev.checks, policy.model_checks.allow_not_run)
-    if name == "compare_gate":
-        return compare_gate(ev.comparison)
-    if name == "primary_metric":
-        floor, source = resolve_floor(params)
-        return metric_floor(ev.metrics, params.metrics.primary, floor, source)
-    if name == "data_card":
-        return data_card(ev.data_card_path, ev.data_card)
-    if name == "model_card":
-        return model_card(ev.model_card, model_sha)
-    if name == "data_hash":
-        return data_hash(_record_value(ev.run, "data", "sha256"), ev.data_sha256_actual, ev.data_path)
-    if name == "model_hash":
-        return model_hash(ev.model_sha256_file, _record_value(ev.run, "model", "sha256"), ev.model_sha256_actual)
-    if name == "approvals":
-        return approvals(ev.approvals, policy.approvals.min)
-    assert name == "image_scan"
-    return image_scan(ev.scan, policy.image_scan.fail_on, policy.image_scan.ignore, ev.scan_source)
+    floor, floor_source = resolve_floor(params)
+    data, model = policy.data_checks, policy.model_checks
+    scan = policy.image_scan
+    return {
+        "data_checks": lambda: check_suites(data.suites, ev.checks, data.allow_not_run),
+        "model_checks": lambda: check_suites(model.suites, ev.checks, model.allow_not_run),
+        "compare_gate": lambda: compare_gate(ev.comparison),
+        "primary_metric": lambda: metric_floor(ev.metrics, params.metrics.primary, floor, floor_source),
+        "data_card": lambda: data_card(ev.data_card_path, ev.data_card),
+        "model_card": lambda: model_card(ev.model_card, model_sha),
+        "data_hash": lambda: data_hash(_record_value(ev.run, "data", "sha256"), ev.data_sha256_actual, ev.data_path),
+        "model_hash": lambda: model_hash(
+            ev.model_sha256_file, _record_value(ev.run, "model", "sha256"), ev.model_sha256_actual
+        ),
+        "approvals": lambda: approvals(ev.approvals, policy.approvals.min),
+        "image_scan": lambda: image_scan(ev.scan, scan.fail_on, scan.ignore, ev.scan_source),
+    }
 
 
 def evaluate(params: Params, evidence: Evidence, in_ci: bool) -> Verdict:
     """Apply every rule of `params.governance` to the evidence; disabled rules are listed, not evaluated."""
     results = []
+    outcomes = _outcomes(params, evidence)
     for name in RULES:
         rule: RuleParams = getattr(params.governance, name)
         if not rule.enabled:
@@ -375,7 +376,7 @@ def evaluate(params: Params, evidence: Evidence, in_ci: bool) -> Verdict:
             results.append(RuleResult(name, False, rule.required, False, outcome))
             continue
         required = is_required(rule.required, in_ci)
-        results.append(RuleResult(name, True, rule.required, required, _outcome(name, params, evidence)))
+        results.append(RuleResult(name, True, rule.required, required, outcomes[name]()))
     return Verdict(tuple(results), in_ci)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -14,10 +15,13 @@ from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "govern", help="evaluate the governance policy on a run; write governance.json (exit 1 if a required rule fails)"
+        "govern",
+        help="evaluate the governance policy on a run; write governance.json (exit 1 if a required rule fails)",
     )
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-    parser.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)")
+    parser.add_argument(
+        "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
+    )
     parser.add_argument(
         "--scan-report",
         type=Path,
@@ -45,10 +49,8 @@ def running_in_ci(env: Mapping[str, str]) -> bool:
 
 def _discard(record: Path) -> None:
     """A stale governance.json must not outlive a failed evaluation: promotion would trust it."""
-    try:
+    with contextlib.suppress(OSError):
         record.unlink(missing_ok=True)
-    except OSError:  # pragma: no cover - the folder became unwritable between the read and now
-        pass
 
 
 def _govern(args: argparse.Namespace) -> int:
@@ -81,5 +83,7 @@ def _govern(args: argparse.Namespace) -> int:
     print(f"decision: {verdict.decision} ({'ci' if in_ci else 'local'}) -> {out}")
     sys.stdout.flush()
     for rule in failed:
-        print(f"mlci: governance: required rule {rule.name} {rule.outcome.status}: {rule.outcome.reason}", file=sys.stderr)
+        print(
+            f"mlci: governance: required rule {rule.name} {rule.outcome.status}: {rule.outcome.reason}", file=sys.stderr
+        )
     return EXIT_FAILED if failed else EXIT_OK
