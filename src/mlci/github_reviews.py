@@ -23,7 +23,7 @@ from mlci.governance import Approvals
 API_VERSION = "2022-11-28"
 PAGE_SIZE = 100
 MAX_PAGES = 20
-_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_REPO = re.compile(r"[A-Za-z0-9-]+/(?!\.\.?$)[A-Za-z0-9_.-]+")  # owner/name, never a path like ../x
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
 _PULL_REF = re.compile(r"refs/pull/(\d+)/(?:merge|head)")
 

@@ -191,7 +191,7 @@ _FRAME = " \t|:*_=#>`"
 
 def _is_placeholder(value: str) -> bool:
     text = value.strip().strip(".").strip().lower()
-    return text in _PLACEHOLDERS or text.startswith(("todo", "tbd")) or (text.startswith("<") and text.endswith(">"))
+    return text in _PLACEHOLDERS or text.startswith(("todo", "tbd", "<"))
 
 
 def find_licence(text: str) -> str | None:

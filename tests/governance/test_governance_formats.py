@@ -1,0 +1,131 @@
+"""Readers of the files other stages and scanners write: tolerant of extra fields, strict about meaning."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlci.errors import ArtifactError
+from mlci.evidence_formats import (
+    CheckResult,
+    GateResult,
+    approvers,
+    parse_check_summary,
+    parse_compare_gate,
+    parse_scan_report,
+)
+
+
+def test_check_summary_as_list_or_object():
+    checks = [{"name": "A", "status": "passed", "condition": "c", "value": 1, "extra": True}]
+    assert parse_check_summary(checks, "f") == (CheckResult("A", "passed", "c", 1),)
+    assert parse_check_summary({"suite": "s", "checks": checks}, "f") == parse_check_summary(checks, "f")
+
+
+@pytest.mark.parametrize(("raw", "status"), [("not-run", "not-run"), ("not_run", "not-run"), ("Not run", "not-run"), ("FAILED", "failed"), ("error", "not-run")])
+def test_check_status_spellings(raw, status):
+    assert parse_check_summary([{"name": "A", "status": raw}], "f")[0].status == status
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"suite": "s"}, "f: expected a list of checks"),
+        ("text", "f: expected a list of checks"),
+        ([{"status": "passed"}], "f: checks[0] must be an object with a string 'name'"),
+        (["A"], "f: checks[0] must be an object"),
+        ([{"name": "A"}], "f: checks[0] (A): unknown status None"),
+    ],
+)
+def test_check_summary_bad_shapes(raw, message):
+    with pytest.raises(ArtifactError, match=r"^" + __import__("re").escape(message)):
+        parse_check_summary(raw, "f")
+
+
+def test_non_string_condition_is_dropped():
+    assert parse_check_summary([{"name": "A", "status": "passed", "condition": 3}], "f")[0].condition is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"status": "compared", "gate": {"status": "passed", "failures": []}}, GateResult("passed", "passed", (), "compared")),
+        ({"status": "no-baseline", "gate": {"status": "passed"}}, GateResult("passed", "passed", (), "no-baseline")),
+        ({"gate": {"status": "failed", "failures": ["x"]}}, GateResult("failed", "failed", ("x",))),
+        ({"gate": "FAIL"}, GateResult("failed", "FAIL")),
+        ({"gate": {"passed": True}}, GateResult("passed", "passed: true")),
+        ({"passed": False}, GateResult("failed", "passed: false")),
+        ({"status": "ok"}, GateResult("passed", "ok")),
+        ({"gate": {"status": "skipped"}}, GateResult("other", "skipped")),
+    ],
+)
+def test_compare_gate_shapes(raw, expected):
+    assert parse_compare_gate(raw, "c") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [([], "c: expected a JSON object"), ({"gate": 3}, "c: 'gate' must be"), ({"gate": {}}, "c: no gate status found")],
+)
+def test_compare_gate_bad_shapes(raw, message):
+    with pytest.raises(ArtifactError, match=f"^{message}"):
+        parse_compare_gate(raw, "c")
+
+
+def test_grype_report():
+    raw = {
+        "matches": [
+            {"vulnerability": {"id": "CVE-1", "severity": "High"}, "artifact": {"name": "openssl", "version": "3.0"}},
+            {"vulnerability": {"id": "GHSA-2", "severity": "Weird"}},
+        ]
+    }
+    report = parse_scan_report(raw, "g")
+    assert report.tool == "grype"
+    assert [(f.id, f.severity, f.package) for f in report.findings] == [("CVE-1", "high", "openssl 3.0"), ("GHSA-2", "unknown", "?")]
+
+
+def test_trivy_report():
+    raw = {
+        "SchemaVersion": 2,
+        "Results": [
+            {"Target": "debian", "Vulnerabilities": [{"VulnerabilityID": "CVE-9", "Severity": "CRITICAL", "PkgName": "zlib", "InstalledVersion": "1.2"}]},
+            {"Target": "python-pkg", "Vulnerabilities": None},
+        ],
+    }
+    report = parse_scan_report(raw, "t")
+    assert report.tool == "trivy"
+    assert [(f.id, f.severity, f.package) for f in report.findings] == [("CVE-9", "critical", "zlib 1.2")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"runs": []}, "s: not a grype"),
+        ([], "s: not a grype"),
+        ({"matches": [{"vulnerability": {}}]}, "s: a grype match has no vulnerability.id"),
+        ({"matches": ["x"]}, "s: a grype match"),
+        ({"Results": [{"Vulnerabilities": [{"Severity": "LOW"}]}]}, "s: a trivy vulnerability has no VulnerabilityID"),
+    ],
+)
+def test_scan_report_bad_shapes(raw, message):
+    with pytest.raises(ArtifactError, match=f"^{message}"):
+        parse_scan_report(raw, "s")
+
+
+def review(login: str, state: str) -> dict[str, object]:
+    return {"user": {"login": login}, "state": state, "body": ""}
+
+
+def test_approvers_take_each_reviewers_latest_deciding_review():
+    reviews = [
+        review("ann", "APPROVED"),
+        review("bob", "CHANGES_REQUESTED"),
+        review("bob", "APPROVED"),
+        review("cid", "APPROVED"),
+        review("cid", "DISMISSED"),  # stale approval dismissed by a new push
+        review("dee", "APPROVED"),
+        review("dee", "COMMENTED"),  # a later comment keeps the approval
+        review("eve", "COMMENTED"),
+        {"user": None, "state": "APPROVED"},
+        "junk",
+    ]
+    assert approvers(reviews) == ("ann", "bob", "dee")
