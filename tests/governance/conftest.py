@@ -64,7 +64,9 @@ def write_passing_evidence(artifacts: Path) -> None:
     """What the checks and the comparison write, all passing."""
     governed = Governed(artifacts.parent, artifacts.parent / "params.yaml", artifacts)
     governed.write_json("checks/data_integrity.json", passing_checks("MixedNulls", "StringMismatch"))
-    governed.write_json("checks/train_test_validation.json", {"suite": "train_test_validation", "checks": passing_checks("LabelDrift")})
+    governed.write_json(
+        "checks/train_test_validation.json", {"suite": "train_test_validation", "checks": passing_checks("LabelDrift")}
+    )
     governed.write_json("checks/model_evaluation.json", passing_checks("RocReport", "WeakSegments"))
     governed.write_json("comparison.json", {"status": "compared", "gate": {"status": "passed", "failures": []}})
 
@@ -77,7 +79,16 @@ def passing_evidence() -> Callable[[Path], None]:
 @pytest.fixture
 def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Governed:
     """A project whose run passes every local rule; CI-only evidence (approvals, scan) is absent."""
-    for name in ("CI", "GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_SHA", "GITHUB_REF", "GITHUB_EVENT_PATH", "MLCI_SCAN_REPORT", "MLCI_PR_NUMBER"):
+    for name in (
+        "CI",
+        "GITHUB_ACTIONS",
+        "GITHUB_TOKEN",
+        "GITHUB_SHA",
+        "GITHUB_REF",
+        "GITHUB_EVENT_PATH",
+        "MLCI_SCAN_REPORT",
+        "MLCI_PR_NUMBER",
+    ):
         monkeypatch.delenv(name, raising=False)
     root = tmp_path / "project"
     (root / "data").mkdir(parents=True)
@@ -107,6 +118,8 @@ def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Governed:
             "params_hash": "b" * 64,
         },
     )
-    governed.write_json("metrics.json", {"format_version": 1, "primary": "roc_auc", "metrics": {"roc_auc": 0.91, "accuracy": 0.8}})
+    governed.write_json(
+        "metrics.json", {"format_version": 1, "primary": "roc_auc", "metrics": {"roc_auc": 0.91, "accuracy": 0.8}}
+    )
     write_passing_evidence(artifacts)
     return governed

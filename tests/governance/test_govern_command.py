@@ -7,8 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from mlci.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,12 +159,20 @@ def test_no_ci_flag_overrides_the_environment(governed, monkeypatch):
 def test_scan_report_with_findings_fails_in_ci(governed, capsys, tmp_path):
     report = tmp_path / "trivy.json"
     report.write_text(
-        json.dumps({"Results": [{"Vulnerabilities": [{"VulnerabilityID": "CVE-1", "Severity": "CRITICAL", "PkgName": "openssl"}]}]}),
+        json.dumps(
+            {
+                "Results": [
+                    {"Vulnerabilities": [{"VulnerabilityID": "CVE-1", "Severity": "CRITICAL", "PkgName": "openssl"}]}
+                ]
+            }
+        ),
         encoding="utf-8",
     )
     err = _fails(governed, capsys, "image_scan", "--ci", "--scan-report", str(report))
     assert "CVE-1" in err
-    assert governed.rule("image_scan")["evidence"]["blocking"] == [{"id": "CVE-1", "severity": "critical", "package": "openssl"}]
+    assert governed.rule("image_scan")["evidence"]["blocking"] == [
+        {"id": "CVE-1", "severity": "critical", "package": "openssl"}
+    ]
 
 
 def test_scan_report_from_the_environment(governed, monkeypatch, tmp_path):

@@ -32,7 +32,10 @@ def test_partial_override_keeps_the_other_defaults():
 
 @pytest.mark.parametrize(("value", "parsed"), [("true", True), ("false", False), ("ci", "ci"), ("yes", True)])
 def test_required_values(value, parsed):
-    assert parse_params(BASE + f"governance:\n  model_card: {{required: {value}}}\n").governance.model_card.required == parsed
+    assert (
+        parse_params(BASE + f"governance:\n  model_card: {{required: {value}}}\n").governance.model_card.required
+        == parsed
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,4 +55,7 @@ def test_bad_governance_params_name_the_key(block, message):
 
 
 def test_a_disabled_checks_rule_may_list_no_suites():
-    assert parse_params(BASE + "governance:\n  data_checks: {enabled: false, suites: []}\n").governance.data_checks.suites == []
+    assert (
+        parse_params(BASE + "governance:\n  data_checks: {enabled: false, suites: []}\n").governance.data_checks.suites
+        == []
+    )

@@ -21,7 +21,16 @@ def test_check_summary_as_list_or_object():
     assert parse_check_summary({"suite": "s", "checks": checks}, "f") == parse_check_summary(checks, "f")
 
 
-@pytest.mark.parametrize(("raw", "status"), [("not-run", "not-run"), ("not_run", "not-run"), ("Not run", "not-run"), ("FAILED", "failed"), ("error", "not-run")])
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("not-run", "not-run"),
+        ("not_run", "not-run"),
+        ("Not run", "not-run"),
+        ("FAILED", "failed"),
+        ("error", "not-run"),
+    ],
+)
 def test_check_status_spellings(raw, status):
     assert parse_check_summary([{"name": "A", "status": raw}], "f")[0].status == status
 
@@ -48,7 +57,10 @@ def test_non_string_condition_is_dropped():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"status": "compared", "gate": {"status": "passed", "failures": []}}, GateResult("passed", "passed", (), "compared")),
+        (
+            {"status": "compared", "gate": {"status": "passed", "failures": []}},
+            GateResult("passed", "passed", (), "compared"),
+        ),
         ({"status": "no-baseline", "gate": {"status": "passed"}}, GateResult("passed", "passed", (), "no-baseline")),
         ({"gate": {"status": "failed", "failures": ["x"]}}, GateResult("failed", "failed", ("x",))),
         ({"gate": "FAIL"}, GateResult("failed", "FAIL")),
@@ -80,14 +92,22 @@ def test_grype_report():
     }
     report = parse_scan_report(raw, "g")
     assert report.tool == "grype"
-    assert [(f.id, f.severity, f.package) for f in report.findings] == [("CVE-1", "high", "openssl 3.0"), ("GHSA-2", "unknown", "?")]
+    assert [(f.id, f.severity, f.package) for f in report.findings] == [
+        ("CVE-1", "high", "openssl 3.0"),
+        ("GHSA-2", "unknown", "?"),
+    ]
 
 
 def test_trivy_report():
     raw = {
         "SchemaVersion": 2,
         "Results": [
-            {"Target": "debian", "Vulnerabilities": [{"VulnerabilityID": "CVE-9", "Severity": "CRITICAL", "PkgName": "zlib", "InstalledVersion": "1.2"}]},
+            {
+                "Target": "debian",
+                "Vulnerabilities": [
+                    {"VulnerabilityID": "CVE-9", "Severity": "CRITICAL", "PkgName": "zlib", "InstalledVersion": "1.2"}
+                ],
+            },
             {"Target": "python-pkg", "Vulnerabilities": None},
         ],
     }

@@ -59,7 +59,7 @@ def test_reviews_of_a_numbered_pull_request(github):
     fake.routes["/repos/acme/model/pulls/12/reviews?per_page=100&page=1"] = (200, [approve("ann"), approve("bob")])
     found = read_approvals(env(api, MLCI_PR_NUMBER="12"))
     assert (found.approvers, found.pull_request, found.repository) == (("ann", "bob"), 12, "acme/model")
-    path, headers = fake.requests[0]
+    _path, headers = fake.requests[0]
     assert headers["authorization"] == "Bearer t0ken"
     assert headers["x-github-api-version"] == "2022-11-28"
 
@@ -70,7 +70,10 @@ def test_pull_request_found_from_the_merge_commit_and_pages_followed(github):
         200,
         [{"number": 3, "merge_commit_sha": "d" * 40}, {"number": 5, "merge_commit_sha": SHA}],
     )
-    fake.routes["/repos/acme/model/pulls/5/reviews?per_page=100&page=1"] = (200, [approve(f"u{i:03d}") for i in range(100)])
+    fake.routes["/repos/acme/model/pulls/5/reviews?per_page=100&page=1"] = (
+        200,
+        [approve(f"u{i:03d}") for i in range(100)],
+    )
     fake.routes["/repos/acme/model/pulls/5/reviews?per_page=100&page=2"] = (200, [approve("zed")])
     found = read_approvals(env(api, GITHUB_SHA=SHA))
     assert found.pull_request == 5

@@ -72,7 +72,9 @@ def test_compare_gate(gate, status):
 
 
 def test_compare_gate_says_why_it_passed():
-    assert g.compare_gate(GateResult("passed", "passed", (), "no-baseline")).reason == "compare gate passed (no-baseline)"
+    assert (
+        g.compare_gate(GateResult("passed", "passed", (), "no-baseline")).reason == "compare gate passed (no-baseline)"
+    )
 
 
 # --- primary metric -------------------------------------------------------------------------------------
