@@ -49,3 +49,8 @@ bench: setup ## benchmarks; figures go to docs/benchmarks.md
 
 clean: ## remove the venv, artifacts and caches
 	rm -rf $(VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
+
+# --- governance (issue 7) ---
+.PHONY: govern
+govern: setup ## evaluate the governance policy on $(OUT)/ -> governance.json (exit 1: a required rule failed)
+	$(BIN)/mlci govern --artifacts $(OUT) $(GOVERN_ARGS)

@@ -16,7 +16,7 @@ from typing import Any
 from mlci.config import Params
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
-from mlci.evidence_formats import CheckResult, parse_check_summary, parse_compare_gate, parse_scan_report
+from mlci.evidence_formats import CheckSuite, parse_check_summary, parse_compare_gate, parse_scan_report
 from mlci.governance import Approvals, Evidence
 
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
@@ -74,7 +74,7 @@ def gather(
     if not artifacts.is_dir():
         raise ArtifactError(f"{artifacts}: artifacts folder not found (run `mlci run` first or pass --artifacts DIR)")
     recorded = read_text(artifacts / "model.sha256")
-    checks: dict[str, tuple[CheckResult, ...]] = {}
+    checks: dict[str, CheckSuite] = {}
     policy = params.governance
     for suite in dict.fromkeys([*policy.data_checks.suites, *policy.model_checks.suites]):
         path = artifacts / "checks" / f"{suite}.json"

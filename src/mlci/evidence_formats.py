@@ -13,7 +13,7 @@ from typing import Any, Literal
 from mlci.config.governance import SEVERITIES
 from mlci.errors import ArtifactError
 
-CheckStatus = Literal["passed", "failed", "not-run"]
+CheckStatus = Literal["passed", "warned", "failed", "not-run"]
 GateStatus = Literal["passed", "failed", "other"]
 
 _CHECK_STATUSES: dict[str, CheckStatus] = {
@@ -21,6 +21,9 @@ _CHECK_STATUSES: dict[str, CheckStatus] = {
     "pass": "passed",
     "failed": "failed",
     "fail": "failed",
+    "warned": "warned",
+    "warning": "warned",
+    "warn": "warned",
     "not-run": "not-run",
     "not-ran": "not-run",
     "error": "not-run",
@@ -35,42 +38,54 @@ class CheckResult:
     status: CheckStatus
     condition: str | None = None
     value: Any = None
+    optional: bool = False  # a not-run optional check does not fail its suite
+
+
+@dataclass(frozen=True)
+class CheckSuite:
+    checks: tuple[CheckResult, ...]
+    passed: bool | None = None  # the writer's own verdict (it knows checks.fail_on_warning), when given
 
 
 def _norm(text: str) -> str:
     return text.strip().lower().replace("_", "-").replace(" ", "-")
 
 
-def parse_check_summary(raw: Any, source: str) -> tuple[CheckResult, ...]:
+def parse_check_summary(raw: Any, source: str) -> CheckSuite:
     """`artifacts/checks/<suite>.json` from `mlci check`.
 
-    Relies on: either a JSON list of checks or an object whose `checks` key holds that list; each check an
-    object with `name` (string) and `status` ("passed" | "failed" | "not-run"; `not_run`, `not run`,
-    `error` read as not-run). `condition` and `value` are copied into the record when present.
+    Relies on: an object with a `checks` list (or the bare list), and an optional boolean `passed` (the
+    suite's verdict: it alone knows whether `warned` fails, via checks.fail_on_warning). Each check is an
+    object with `check` (or `name`, a string), `status` ("passed" | "warned" | "failed" | "not-run";
+    `not_run`, `not run`, `error` read as not-run), and optional `optional` (bool), `condition`, `value`
+    (copied into the record).
     """
     checks = raw.get("checks") if isinstance(raw, Mapping) else raw
     if not isinstance(checks, list):
         raise ArtifactError(f"{source}: expected a list of checks (or an object with a 'checks' list)")
     results = []
     for index, item in enumerate(checks):
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise ArtifactError(f"{source}: checks[{index}] must be an object with a string 'name'")
+        name = item.get("check", item.get("name")) if isinstance(item, Mapping) else None
+        if not isinstance(item, Mapping) or not isinstance(name, str):
+            raise ArtifactError(f"{source}: checks[{index}] must be an object with a string 'check' (or 'name')")
         status = item.get("status")
         normalised = _CHECK_STATUSES.get(_norm(status)) if isinstance(status, str) else None
         if normalised is None:
             raise ArtifactError(
-                f"{source}: checks[{index}] ({item['name']}): unknown status {status!r}; expected passed, failed or not-run"
+                f"{source}: checks[{index}] ({name}): unknown status {status!r}; expected passed, warned, failed or not-run"
             )
         condition = item.get("condition")
         results.append(
             CheckResult(
-                name=item["name"],
+                name=name,
                 status=normalised,
                 condition=condition if isinstance(condition, str) else None,
                 value=item.get("value"),
+                optional=item.get("optional") is True,
             )
         )
-    return tuple(results)
+    passed = raw.get("passed") if isinstance(raw, Mapping) else None
+    return CheckSuite(tuple(results), passed if isinstance(passed, bool) else None)
 
 
 @dataclass(frozen=True)

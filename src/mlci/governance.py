@@ -17,7 +17,7 @@ from mlci.artifacts import FORMAT_VERSION
 from mlci.config import Params
 from mlci.config.governance import SEVERITIES, RuleParams
 from mlci.config.training import LOWER_IS_BETTER
-from mlci.evidence_formats import CheckResult, GateResult, ScanReport
+from mlci.evidence_formats import CheckSuite, GateResult, ScanReport
 
 Status = Literal["passed", "failed", "not evaluated"]
 PASSED: Status = "passed"
@@ -68,7 +68,7 @@ class Evidence:
     model_sha256_actual: str | None  # sha256 of model.skops; None when the file is missing
     data_path: str
     data_sha256_actual: str | None  # None when the data file is missing
-    checks: Mapping[str, tuple[CheckResult, ...]]  # suites found under checks/, by name
+    checks: Mapping[str, CheckSuite]  # suites found under checks/, by name
     comparison: GateResult | None
     data_card_path: str
     data_card: str | None
@@ -93,13 +93,14 @@ def _short(sha: str | None) -> str:
 # --- rules -------------------------------------------------------------------------------------------------
 
 
-def check_suites(
-    suites: Sequence[str], found: Mapping[str, tuple[CheckResult, ...]], allow_not_run: bool = False
-) -> Outcome:
-    """Every named suite's summary exists and none of its checks failed (or could not run)."""
+def check_suites(suites: Sequence[str], found: Mapping[str, CheckSuite], allow_not_run: bool = False) -> Outcome:
+    """Every named suite's summary exists and none of its checks failed (or, unless allowed, could not run).
+
+    A `warned` check fails only when the suite's own verdict (`passed: false`) says so: the checks stage
+    alone knows `checks.fail_on_warning`. A not-run check marked optional never fails.
+    """
     evidence: dict[str, Any] = {}
-    failed: list[str] = []
-    not_run: list[str] = []
+    failing: list[str] = []
     missing: list[str] = []
     empty: list[str] = []
     for suite in suites:
@@ -107,29 +108,37 @@ def check_suites(
             missing.append(suite)
             evidence[suite] = "missing"
             continue
-        checks = found[suite]
+        summary = found[suite]
+        checks = summary.checks
         bad = [c for c in checks if c.status == "failed"]
-        skipped = [c for c in checks if c.status == "not-run"]
-        failed += [f"{suite}/{c.name}" for c in bad]
-        not_run += [f"{suite}/{c.name}" for c in skipped]
+        if not allow_not_run:
+            bad += [c for c in checks if c.status == "not-run" and not c.optional]
+        if not bad and summary.passed is False:
+            bad = [c for c in checks if c.status == "warned"]
+        failing += [f"{suite}/{c.name}" for c in bad]
         if not checks:
             empty.append(suite)
         evidence[suite] = {
             "checks": len(checks),
             "passed": sum(c.status == "passed" for c in checks),
-            "failed": [{"name": c.name, "condition": c.condition, "value": c.value} for c in bad[:MAX_LISTED]],
-            "not_run": [c.name for c in skipped[:MAX_LISTED]],
+            "suite_passed": summary.passed,
+            "failing": [
+                {"name": c.name, "status": c.status, "condition": c.condition, "value": c.value}
+                for c in bad[:MAX_LISTED]
+            ],
+            "warned": [c.name for c in checks if c.status == "warned"][:MAX_LISTED],
+            "not_run": [c.name for c in checks if c.status == "not-run"][:MAX_LISTED],
         }
-    if failed:
-        return Outcome(FAILED, f"failed checks: {', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}", evidence)
+    if failing:
+        more = " ..." if len(failing) > 5 else ""
+        return Outcome(FAILED, f"failing checks: {', '.join(failing[:5])}{more}", evidence)
     if missing:
         files = ", ".join(f"checks/{s}.json" for s in missing)
         return Outcome(NOT_EVALUATED, f"no summary for {files} (run `mlci check`)", evidence)
     if empty:
         return Outcome(NOT_EVALUATED, f"no checks recorded in {', '.join(empty)}", evidence)
-    if not_run and not allow_not_run:
-        return Outcome(FAILED, f"checks that could not run: {', '.join(not_run[:5])}", evidence)
-    return Outcome(PASSED, f"{sum(len(found[s]) for s in suites)} checks in {len(suites)} suite(s) passed", evidence)
+    total = sum(len(found[s].checks) for s in suites)
+    return Outcome(PASSED, f"{total} checks in {len(suites)} suite(s) passed", evidence)
 
 
 def compare_gate(comparison: GateResult | None) -> Outcome:

@@ -96,12 +96,24 @@ def test_governance_floor_overrides_gates_min(governed, capsys):
 def test_failed_check_fails_model_checks(governed, capsys):
     governed.write_json(
         "checks/model_evaluation.json",
-        [{"name": "RocReport", "condition": "AUC > 0.7", "status": "failed", "value": 0.6}],
+        {
+            "passed": False,
+            "checks": [{"check": "RocReport", "condition": "AUC > 0.7", "status": "failed", "value": "0.6"}],
+        },
     )
     err = _fails(governed, capsys, "model_checks")
     assert "model_evaluation/RocReport" in err
     evidence = governed.rule("model_checks")["evidence"]["model_evaluation"]
-    assert evidence["failed"] == [{"name": "RocReport", "condition": "AUC > 0.7", "value": 0.6}]
+    assert evidence["failing"] == [{"name": "RocReport", "status": "failed", "condition": "AUC > 0.7", "value": "0.6"}]
+    assert evidence["suite_passed"] is False
+
+
+def test_warning_fails_only_when_the_suite_says_so(governed, capsys):
+    warned = {"check": "StringMismatch", "condition": "no variants", "status": "warned", "value": "2 variants"}
+    governed.write_json("checks/data_integrity.json", {"passed": True, "checks": [warned]})
+    assert main(governed.args()) == 0
+    governed.write_json("checks/data_integrity.json", {"passed": False, "checks": [warned]})  # fail_on_warning
+    assert "data_integrity/StringMismatch" in _fails(governed, capsys, "data_checks")
 
 
 def test_missing_checks_are_not_evaluated_and_fail_when_required(governed, capsys):
@@ -226,7 +238,7 @@ def test_run_json_not_an_object(governed, capsys):
 
 
 def test_malformed_check_summary_names_the_file(governed, capsys):
-    governed.write_json("checks/data_integrity.json", [{"name": "MixedNulls", "status": "maybe"}])
+    governed.write_json("checks/data_integrity.json", [{"check": "MixedNulls", "status": "maybe"}])
     err = _bad(governed, capsys)
     assert "data_integrity.json: checks[0] (MixedNulls): unknown status 'maybe'" in err
 

@@ -16,8 +16,8 @@ metrics: {primary: roc_auc, report: [roc_auc]}
 
 def test_defaults_without_a_governance_section():
     policy = parse_params(BASE).governance
-    assert policy.data_checks.suites == ["data_integrity", "train_test_validation"]
-    assert policy.model_checks.suites == ["model_evaluation"]
+    assert policy.data_checks.suites == ["schema", "data_integrity", "train_test_validation"]
+    assert policy.model_checks.suites == ["model_evaluation", "gates"]
     assert (policy.approvals.required, policy.approvals.min) == ("ci", 1)
     assert (policy.image_scan.required, policy.image_scan.fail_on) == ("ci", "high")
     assert str(policy.data_card.path) == "data/README.md"
@@ -26,7 +26,7 @@ def test_defaults_without_a_governance_section():
 
 def test_partial_override_keeps_the_other_defaults():
     policy = parse_params(BASE + "governance:\n  data_checks: {required: false}\n").governance
-    assert policy.data_checks.suites == ["data_integrity", "train_test_validation"]
+    assert policy.data_checks.suites == ["schema", "data_integrity", "train_test_validation"]
     assert policy.data_checks.required is False
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mlci.errors import ArtifactError
 from mlci.evidence_formats import (
     CheckResult,
+    CheckSuite,
     GateResult,
     approvers,
     parse_check_summary,
@@ -15,10 +18,25 @@ from mlci.evidence_formats import (
 )
 
 
-def test_check_summary_as_list_or_object():
-    checks = [{"name": "A", "status": "passed", "condition": "c", "value": 1, "extra": True}]
-    assert parse_check_summary(checks, "f") == (CheckResult("A", "passed", "c", 1),)
-    assert parse_check_summary({"suite": "s", "checks": checks}, "f") == parse_check_summary(checks, "f")
+def test_check_summary_as_written_by_mlci_check():
+    raw = {
+        "format_version": 1,
+        "suite": "data_integrity",
+        "passed": False,
+        "checks": [
+            {"check": "A", "header": "A", "status": "passed", "condition": "c", "value": "1", "optional": False},
+            {"check": "B", "header": "B", "status": "not-run", "condition": None, "value": "why", "optional": True},
+        ],
+        "skipped": [],
+    }
+    assert parse_check_summary(raw, "f") == CheckSuite(
+        (CheckResult("A", "passed", "c", "1"), CheckResult("B", "not-run", None, "why", optional=True)), False
+    )
+
+
+def test_check_summary_as_a_bare_list_with_names():
+    parsed = parse_check_summary([{"name": "A", "status": "passed", "extra": 1}], "f")
+    assert parsed == CheckSuite((CheckResult("A", "passed"),), None)
 
 
 @pytest.mark.parametrize(
@@ -29,10 +47,11 @@ def test_check_summary_as_list_or_object():
         ("Not run", "not-run"),
         ("FAILED", "failed"),
         ("error", "not-run"),
+        ("warning", "warned"),
     ],
 )
 def test_check_status_spellings(raw, status):
-    assert parse_check_summary([{"name": "A", "status": raw}], "f")[0].status == status
+    assert parse_check_summary([{"check": "A", "status": raw}], "f").checks[0].status == status
 
 
 @pytest.mark.parametrize(
@@ -40,18 +59,18 @@ def test_check_status_spellings(raw, status):
     [
         ({"suite": "s"}, "f: expected a list of checks"),
         ("text", "f: expected a list of checks"),
-        ([{"status": "passed"}], "f: checks[0] must be an object with a string 'name'"),
+        ([{"status": "passed"}], "f: checks[0] must be an object with a string 'check'"),
         (["A"], "f: checks[0] must be an object"),
-        ([{"name": "A"}], "f: checks[0] (A): unknown status None"),
+        ([{"check": "A"}], "f: checks[0] (A): unknown status None"),
     ],
 )
 def test_check_summary_bad_shapes(raw, message):
-    with pytest.raises(ArtifactError, match=r"^" + __import__("re").escape(message)):
+    with pytest.raises(ArtifactError, match=r"^" + re.escape(message)):
         parse_check_summary(raw, "f")
 
 
 def test_non_string_condition_is_dropped():
-    assert parse_check_summary([{"name": "A", "status": "passed", "condition": 3}], "f")[0].condition is None
+    assert parse_check_summary([{"check": "A", "status": "passed", "condition": 3}], "f").checks[0].condition is None
 
 
 @pytest.mark.parametrize(

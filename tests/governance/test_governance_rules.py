@@ -6,7 +6,7 @@ import pytest
 
 from mlci import governance as g
 from mlci.config import parse_params
-from mlci.evidence_formats import CheckResult, Finding, GateResult, ScanReport
+from mlci.evidence_formats import CheckResult, CheckSuite, Finding, GateResult, ScanReport
 
 A, B = "a" * 64, "b" * 64
 
@@ -15,22 +15,37 @@ def ok(name: str) -> CheckResult:
     return CheckResult(name, "passed")
 
 
-# --- checks ---------------------------------------------------------------------------------------------
+def suite(*checks: CheckResult, passed: bool | None = None) -> CheckSuite:
+    return CheckSuite(checks, passed)
 
 
 def test_checks_pass_when_every_suite_passes():
-    outcome = g.check_suites(["s1", "s2"], {"s1": (ok("a"), ok("b")), "s2": (ok("c"),)})
+    outcome = g.check_suites(["s1", "s2"], {"s1": suite(ok("a"), ok("b"), passed=True), "s2": suite(ok("c"))})
     assert outcome.status == "passed"
     assert outcome.reason == "3 checks in 2 suite(s) passed"
-    assert outcome.evidence["s1"] == {"checks": 2, "passed": 2, "failed": [], "not_run": []}
+    assert outcome.evidence["s1"] == {
+        "checks": 2,
+        "passed": 2,
+        "suite_passed": True,
+        "failing": [],
+        "warned": [],
+        "not_run": [],
+    }
 
 
 def test_checks_fail_on_a_failed_check_even_with_a_suite_missing():
     bad = CheckResult("Drift", "failed", "drift < 0.2", 0.4)
-    outcome = g.check_suites(["s1", "s2"], {"s1": (ok("a"), bad)})
+    outcome = g.check_suites(["s1", "s2"], {"s1": suite(ok("a"), bad)})
     assert outcome.status == "failed"
     assert "s1/Drift" in outcome.reason
     assert outcome.evidence["s2"] == "missing"
+    assert outcome.evidence["s1"]["failing"] == [
+        {"name": "Drift", "status": "failed", "condition": "drift < 0.2", "value": 0.4}
+    ]
+
+
+def test_checks_failed_check_wins_over_a_passing_suite_verdict():
+    assert g.check_suites(["s"], {"s": suite(CheckResult("a", "failed"), passed=True)}).status == "failed"
 
 
 def test_checks_missing_suite_is_not_evaluated():
@@ -40,19 +55,31 @@ def test_checks_missing_suite_is_not_evaluated():
 
 
 def test_checks_empty_suite_is_not_evaluated():
-    assert g.check_suites(["s1"], {"s1": ()}).status == "not evaluated"
+    assert g.check_suites(["s1"], {"s1": suite()}).status == "not evaluated"
 
 
 @pytest.mark.parametrize(("allow", "status"), [(False, "failed"), (True, "passed")])
 def test_checks_not_run(allow, status):
-    outcome = g.check_suites(["s1"], {"s1": (ok("a"), CheckResult("Crashed", "not-run"))}, allow_not_run=allow)
+    outcome = g.check_suites(["s1"], {"s1": suite(ok("a"), CheckResult("Crashed", "not-run"))}, allow_not_run=allow)
     assert outcome.status == status
     assert outcome.evidence["s1"]["not_run"] == ["Crashed"]
 
 
+def test_checks_optional_not_run_does_not_fail():
+    optional = CheckResult("Slow", "not-run", optional=True)
+    assert g.check_suites(["s"], {"s": suite(ok("a"), optional)}).status == "passed"
+
+
+@pytest.mark.parametrize(("verdict", "status"), [(True, "passed"), (None, "passed"), (False, "failed")])
+def test_checks_warned_fails_only_when_the_suite_verdict_fails(verdict, status):
+    outcome = g.check_suites(["s"], {"s": suite(ok("a"), CheckResult("W", "warned"), passed=verdict)})
+    assert outcome.status == status
+    assert outcome.evidence["s"]["warned"] == ["W"]
+
+
 def test_checks_reason_is_capped_at_five_names():
     many = tuple(CheckResult(f"c{i}", "failed") for i in range(7))
-    assert g.check_suites(["s"], {"s": many}).reason.endswith("s/c4 ...")
+    assert g.check_suites(["s"], {"s": suite(*many)}).reason.endswith("s/c4 ...")
 
 
 # --- compare gate ---------------------------------------------------------------------------------------

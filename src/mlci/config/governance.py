@@ -47,14 +47,14 @@ class ChecksRule(RuleParams):
 
 class DataChecksRule(ChecksRule):
     suites: list[str] = Field(
-        default_factory=lambda: ["data_integrity", "train_test_validation"],
+        default_factory=lambda: ["schema", "data_integrity", "train_test_validation"],
         description="data suites whose artifacts/checks/<suite>.json must exist and pass",
     )
 
 
 class ModelChecksRule(ChecksRule):
     suites: list[str] = Field(
-        default_factory=lambda: ["model_evaluation"],
+        default_factory=lambda: ["model_evaluation", "gates"],
         description="model suites whose artifacts/checks/<suite>.json must exist and pass",
     )
 
