@@ -7,10 +7,25 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+from governed_project import CI_VARIABLES, Governed, build_governed, write_passing_evidence
+
 from mlci.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GRYPE_CLEAN = {"matches": [], "descriptor": {"name": "grype"}}
+
+
+@pytest.fixture(autouse=True)
+def _no_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start outside CI whatever runs them; each sets the variables it needs."""
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def governed(tmp_path: Path) -> Governed:
+    return build_governed(tmp_path)
 
 
 def test_passing_run_writes_a_passed_record(governed, capsys):
@@ -272,13 +287,11 @@ def test_unreadable_data_card(governed, capsys):
 # --- a real run -----------------------------------------------------------------------------------------
 
 
-def test_real_run_passes_then_fails_when_tampered(trained_run, passing_evidence, tmp_path, capsys, monkeypatch):
+def test_real_run_passes_then_fails_when_tampered(trained_run, tmp_path, capsys):
     """The bundled project after `mlci run` (plus check and compare summaries) passes; a tampered hash fails."""
-    for name in ("CI", "GITHUB_ACTIONS", "MLCI_SCAN_REPORT"):
-        monkeypatch.delenv(name, raising=False)
     artifacts = tmp_path / "artifacts"
     shutil.copytree(trained_run, artifacts)
-    passing_evidence(artifacts)
+    write_passing_evidence(artifacts)
     args = ["govern", "--params", str(ROOT / "params.yaml"), "--artifacts", str(artifacts)]
     assert main(args) == 0, capsys.readouterr()
     record = json.loads((artifacts / "governance.json").read_text(encoding="utf-8"))

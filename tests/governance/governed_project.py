@@ -1,4 +1,7 @@
-"""A governed project on disk built from fixture JSON: no training, every file under the test's control."""
+"""A governed project on disk built from fixture JSON: no training, every file under the test's control.
+
+A plain module, not a conftest.py: a second conftest would shadow `from conftest import ...` in other tests.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 MODEL_BYTES = b"stand-in model bytes: governance hashes the file, it never loads it"
@@ -80,25 +82,20 @@ def write_passing_evidence(artifacts: Path) -> None:
     governed.write_json("comparison.json", {"status": "compared", "gate": {"status": "passed", "failures": []}})
 
 
-@pytest.fixture
-def passing_evidence() -> Callable[[Path], None]:
-    return write_passing_evidence
+CI_VARIABLES = (
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITHUB_TOKEN",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_EVENT_PATH",
+    "MLCI_SCAN_REPORT",
+    "MLCI_PR_NUMBER",
+)
 
 
-@pytest.fixture
-def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Governed:
+def build_governed(tmp_path: Path) -> Governed:
     """A project whose run passes every local rule; CI-only evidence (approvals, scan) is absent."""
-    for name in (
-        "CI",
-        "GITHUB_ACTIONS",
-        "GITHUB_TOKEN",
-        "GITHUB_SHA",
-        "GITHUB_REF",
-        "GITHUB_EVENT_PATH",
-        "MLCI_SCAN_REPORT",
-        "MLCI_PR_NUMBER",
-    ):
-        monkeypatch.delenv(name, raising=False)
     root = tmp_path / "project"
     (root / "data").mkdir(parents=True)
     (root / "data.csv").write_bytes(DATA_BYTES)
