@@ -300,3 +300,17 @@ def test_real_run_passes_then_fails_when_tampered(trained_run, tmp_path, capsys)
     (artifacts / "model.sha256").write_text("f" * 64 + "  model.skops\n", encoding="utf-8")
     assert main(args) == 1
     assert "required rule model_hash failed" in capsys.readouterr().err
+
+
+def test_missing_data_and_model_files_fail_their_rules(governed, capsys):
+    (governed.root / "data.csv").unlink()
+    (governed.artifacts / "model.skops").unlink()
+    err = _fails(governed, capsys, "data_hash")
+    assert "required rule model_hash failed: model.skops not found" in err
+    assert governed.record["model_sha256"] is None
+
+
+def test_unreadable_data_path(governed, capsys):
+    (governed.root / "data.csv").unlink()
+    (governed.root / "data.csv").mkdir()
+    assert "data.csv: cannot read" in _bad(governed, capsys)

@@ -141,3 +141,16 @@ def test_pull_request_from_env(tmp_path):
     event.write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
     assert pull_request_from_env({"GITHUB_EVENT_PATH": str(event)}) is None
     assert pull_request_from_env({"GITHUB_EVENT_PATH": str(tmp_path / "missing.json")}) is None
+
+
+def test_unexpected_pulls_shape_is_not_evaluated(github):
+    fake, api = github
+    fake.routes[f"/repos/acme/model/commits/{SHA}/pulls"] = (200, {"message": "odd"})
+    found = read_approvals(env(api, GITHUB_SHA=SHA))
+    assert found.approvers is None and "expected a list of pull requests" in found.reason
+
+
+def test_event_without_a_number(tmp_path):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": "7"}}), encoding="utf-8")
+    assert pull_request_from_env({"GITHUB_EVENT_PATH": str(event)}) is None
