@@ -38,9 +38,16 @@ def read_json(path: Path) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise ArtifactError(f"{path}: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; accepting them would put a non-finite number into the record."""
+    raise ValueError(f"non-standard JSON constant {name} (not a finite number)")
 
 
 def _object(path: Path) -> dict[str, Any] | None:

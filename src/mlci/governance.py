@@ -7,6 +7,7 @@ decision fails when any rule that is required in this context did not pass, not 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -76,6 +77,7 @@ class Evidence:
     approvals: Approvals
     scan: ScanReport | None
     scan_source: str | None = None
+    image_digest: str | None = None  # the image this decision is about, when governance runs after the build
 
 
 def _record_value(run: Mapping[str, Any] | None, *keys: str) -> str | None:
@@ -84,6 +86,10 @@ def _record_value(run: Mapping[str, Any] | None, *keys: str) -> str | None:
     for key in keys:
         node = node.get(key) if isinstance(node, Mapping) else None
     return node if isinstance(node, str) else None
+
+
+def _text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _short(sha: str | None) -> str:
@@ -226,7 +232,7 @@ def data_card(path: str, text: str | None) -> Outcome:
     if text is None:
         return Outcome(FAILED, f"data card {path} not found", evidence)
     licence = find_licence(text)
-    evidence["licence"] = licence
+    evidence.update(licence=licence, sha256=_text_sha256(text))
     if licence is None:
         return Outcome(FAILED, f"data card {path} states no licence (add a 'Licence: ...' line)", evidence)
     return Outcome(PASSED, f"data card {path}: licence {licence}", evidence)
@@ -236,7 +242,7 @@ def model_card(text: str | None, model_sha256: str | None) -> Outcome:
     """model_card.md exists, is not empty, and names this model's sha256 (not a card left from another run)."""
     if text is None:
         return Outcome(FAILED, "model_card.md not found in the artifacts")
-    evidence: dict[str, Any] = {"bytes": len(text.encode("utf-8")), "names_model_sha256": None}
+    evidence: dict[str, Any] = {"sha256": _text_sha256(text), "names_model_sha256": None}
     if not text.strip():
         return Outcome(FAILED, "model_card.md is empty", evidence)
     if model_sha256 is None:
@@ -399,6 +405,7 @@ def record(verdict: Verdict, evidence: Evidence) -> dict[str, Any]:
         "failed_required": [rule.name for rule in verdict.failed_required],
         "artifacts": evidence.artifacts,
         "model_sha256": evidence.model_sha256_actual,
+        "image_digest": evidence.image_digest,
         "data_sha256": evidence.data_sha256_actual,
         "run": {
             "commit": _record_value(evidence.run, "commit"),

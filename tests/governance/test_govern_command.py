@@ -93,7 +93,8 @@ def test_data_card_path_is_configurable(governed, capsys):
     (governed.root / "data" / "README.md").unlink()
     governed.edit_params(lambda p: p.update(governance={"data_card": {"path": "CARD.md"}}))
     assert main(governed.args()) == 0
-    assert governed.rule("data_card")["evidence"] == {"path": "CARD.md", "licence": "MIT"}
+    evidence = governed.rule("data_card")["evidence"]
+    assert (evidence["path"], evidence["licence"]) == ("CARD.md", "MIT")
 
 
 def test_metric_under_its_floor_fails(governed, capsys):
@@ -314,3 +315,21 @@ def test_unreadable_data_path(governed, capsys):
     (governed.root / "data.csv").unlink()
     (governed.root / "data.csv").mkdir()
     assert "data.csv: cannot read" in _bad(governed, capsys)
+
+
+def test_image_digest_is_recorded(governed):
+    digest = "sha256:" + "e" * 64
+    assert main(governed.args("--image-digest", digest)) == 0
+    assert governed.record["image_digest"] == digest
+
+
+def test_bad_image_digest_is_a_usage_error(governed, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(governed.args("--image-digest", "latest"))
+    assert exit_info.value.code == 2
+    assert "'latest' is not a digest" in capsys.readouterr().err
+
+
+def test_non_finite_json_is_bad_input(governed, capsys):
+    (governed.artifacts / "metrics.json").write_text('{"metrics": {"roc_auc": NaN}}', encoding="utf-8")
+    assert "metrics.json: non-standard JSON constant NaN" in _bad(governed, capsys)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from mlci import governance as g
@@ -197,7 +199,12 @@ def test_data_card_rule():
     assert g.data_card("data/README.md", None).status == "failed"
     assert g.data_card("data/README.md", "nothing").status == "failed"
     passed = g.data_card("data/README.md", "Licence: MIT")
-    assert (passed.status, passed.evidence) == ("passed", {"path": "data/README.md", "licence": "MIT"})
+    assert passed.status == "passed"
+    assert passed.evidence == {
+        "path": "data/README.md",
+        "licence": "MIT",
+        "sha256": hashlib.sha256(b"Licence: MIT").hexdigest(),
+    }
 
 
 # --- model card -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="read PR approvals through the GitHub API (needs GITHUB_TOKEN and GITHUB_REPOSITORY)",
     )
+    parser.add_argument(
+        "--image-digest",
+        type=_digest,
+        default=None,
+        help="sha256:<64 hex> of the image this decision is about (recorded for promotion to match)",
+    )
     parser.add_argument("--pr", type=int, default=None, help="pull request number (default: from the CI environment)")
     parser.add_argument(
         "--ci",
@@ -41,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="treat `required: ci` rules as required (default: when $CI or $GITHUB_ACTIONS is true)",
     )
     parser.set_defaults(func=_govern)
+
+
+def _digest(value: str) -> str:
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a digest like sha256:<64 lowercase hex>")
+    return value
 
 
 def running_in_ci(env: Mapping[str, str]) -> bool:
@@ -68,6 +81,7 @@ def _govern(args: argparse.Namespace) -> int:
         in_ci = running_in_ci(env) if args.ci is None else bool(args.ci)
         scan = args.scan_report or (Path(env["MLCI_SCAN_REPORT"]) if env.get("MLCI_SCAN_REPORT") else None)
         evidence = gather(params, args.artifacts, commit=provenance.git_commit(params.root), scan_report=scan)
+        evidence = replace(evidence, image_digest=args.image_digest)
         if args.approvals_from_github:
             evidence = replace(evidence, approvals=read_approvals(env, args.pr))
         verdict = governance.evaluate(params, evidence, in_ci)
