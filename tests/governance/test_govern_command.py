@@ -288,6 +288,7 @@ def test_unreadable_data_card(governed, capsys):
 # --- a real run -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_real_run_passes_then_fails_when_tampered(trained_run, tmp_path, capsys):
     """The bundled project after `mlci run` (plus check and compare summaries) passes; a tampered hash fails."""
     artifacts = tmp_path / "artifacts"
