@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from mlci import __version__
-from mlci.commands import config, run
+from mlci.commands import compare, config, report, run
 from mlci.errors import MlciError
 
-COMMANDS = (run, config)
+COMMANDS = (run, config, compare, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
