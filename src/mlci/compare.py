@@ -215,13 +215,15 @@ def flatten(payload: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def params_diff(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Key-by-key changes; a key absent on one side shows as null there."""
+    """Key-by-key changes: `change` is added, removed or changed (an absent side is null)."""
     old, new = flatten(dict(baseline)), flatten(dict(candidate))
-    return [
-        {"key": key, "baseline": old.get(key), "candidate": new.get(key)}
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key) or (key in old) != (key in new)
-    ]
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        change = "changed" if key in old and key in new else ("added" if key in new else "removed")
+        changes.append({"key": key, "change": change, "baseline": old.get(key), "candidate": new.get(key)})
+    return changes
 
 
 def _metric_rows(

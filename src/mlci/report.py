@@ -271,9 +271,10 @@ def changes_section(comparison: Mapping[str, Any], suites: Sequence[CheckSuite] 
         if isinstance(time_b, (int, float)) and isinstance(time_c, (int, float))
         else "n/a"
     )
-    lines.append(
-        f"- **Model**: {cell(base.get('estimator'))} → {cell(cand.get('estimator'))}; size {size}; training time {timing}."
-    )
+    estimator = cell(cand.get("estimator"))
+    if base.get("estimator") != cand.get("estimator"):
+        estimator = f"{cell(base.get('estimator'))} → {estimator}"
+    lines.append(f"- **Model**: {estimator}; size {size}; training time {timing}.")
     diff = comparison.get("params_diff") or []
     if not diff:
         lines.append("- **Params**: no change.")
@@ -285,17 +286,21 @@ def changes_section(comparison: Mapping[str, Any], suites: Sequence[CheckSuite] 
             "| key | baseline | candidate |",
             "|---|---|---|",
         ]
-        lines += [f"| `{cell(d.get('key'))}` | {cell(d.get('baseline'))} | {cell(d.get('candidate'))} |" for d in diff]
+        for d in diff:
+            before = "(absent)" if d.get("change") == "added" else cell(json.dumps(d.get("baseline"), default=str))
+            after = "(absent)" if d.get("change") == "removed" else cell(json.dumps(d.get("candidate"), default=str))
+            lines.append(f"| `{cell(d.get('key'))}` | {before} | {after} |")
     return "\n".join(lines)
 
 
 def footer(comparison: Mapping[str, Any]) -> str:
     cand = comparison.get("candidate") or {}
     commit = str(cand.get("commit") or "unknown")
+    checkout = "" if commit == "unknown" else f"git checkout {cell(commit.removesuffix('-dirty'), 60)} && "
     return (
         f"commit `{cell(commit, 60)}` · data sha256 `{cell(cand.get('data_sha256'), 64)}` · params hash `{_short(cand.get('params_hash'))}` · "
         f"model sha256 `{cell(cand.get('model_sha256'), 64)}`\n\n"
-        f"Reproduce locally: `git checkout {cell(commit.removesuffix('-dirty'), 60)} && make run`, then "
+        f"Reproduce locally: `{checkout}make run`, then "
         "`make compare BASELINE=<main's artifacts folder>` and `make report`."
     )
 
