@@ -127,13 +127,13 @@ def github_get(url: str, token: str) -> dict[str, object]:
     return payload if isinstance(payload, dict) else {}
 
 
-def pr_head_matches(number: int, expected_sha: str, fetch: Fetch = github_get) -> bool:
+def pr_head_matches(number: int, expected_sha: str, fetch: Fetch | None = None) -> bool:
     """The PR's head commit is the one the workflow run built (a fork cannot point the report at another PR)."""
     repo = os.environ.get("GITHUB_REPOSITORY", "")
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("REPO_TOKEN") or ""
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     try:
-        pull = fetch(f"{api}/repos/{repo}/pulls/{number}", token)
+        pull = (fetch or github_get)(f"{api}/repos/{repo}/pulls/{number}", token)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         warn(f"cannot read PR #{number} to check its head commit ({exc.__class__.__name__}); not posting")
         return False
