@@ -46,6 +46,7 @@ test: lint typecheck pytest ## everything: lint, types, tests and coverage
 
 bench: setup ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_compare.py
 
 # --- compare + report (issue 5) ---
 BASELINE ?=
