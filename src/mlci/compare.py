@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from mlci import stats
 from mlci.artifacts import FORMAT_VERSION
@@ -182,14 +183,16 @@ def baseline_on_candidate_rows(
         return X
     target = scores_from_predictions(candidate)
     try:
-        y_pred = np.asarray(model.predict(X))
-        if candidate.task != "classification":
-            return stats.regression_scores(target.y_true, y_pred)
-        model_classes = tuple(str(c) for c in model.classes_)
-        proba = np.asarray(model.predict_proba(X), dtype=float)
+        # One thread: OpenMP workers spinning on a busy 2-core runner made 1k-row predictions take ~1 s.
+        with threadpool_limits(limits=1):
+            y_pred = np.asarray(model.predict(X))
+            proba = np.asarray(model.predict_proba(X), dtype=float) if candidate.task == "classification" else None
     except (ValueError, TypeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         return f"the baseline model cannot score this data ({first[:160]})"
+    if proba is None:
+        return stats.regression_scores(target.y_true, y_pred)
+    model_classes = tuple(str(c) for c in model.classes_)
     if set(model_classes) != set(candidate.classes):
         return f"the baseline model predicts classes {list(model_classes)}, this run has {list(candidate.classes)}"
     order = [model_classes.index(c) for c in candidate.classes]
