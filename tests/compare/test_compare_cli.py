@@ -253,10 +253,12 @@ def test_candidate_folder_problems_exit_2(
     params, base = binary_base
     assert main(["compare", "--params", str(params), "--artifacts", str(tmp_path / "none")]) == 2
     assert "artifacts folder not found" in capsys.readouterr().err
+    assert main(["compare", "--params", str(params), "--artifacts", str(base), "--baseline", str(base)]) == 2
+    assert "the baseline is this run's own folder" in capsys.readouterr().err
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
     raw["data"]["target"] = "x2"
     other = write_project(tmp_path / "other", synthetic_frame("binary"), raw)
-    assert main(["compare", "--params", str(other), "--artifacts", str(base), "--baseline", str(base)]) == 2
+    assert main(["compare", "--params", str(other), "--artifacts", str(base)]) == 2
     assert "but params.yaml says classification / 'x2'; rerun `mlci run`" in capsys.readouterr().err
     changed = write_project(tmp_path / "changed", synthetic_frame("binary", seed=5), yaml.safe_load(params.read_text()))
     candidate = _copy(base, tmp_path, "pr")

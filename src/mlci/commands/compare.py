@@ -54,6 +54,8 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
     if baseline is None:
         comparison = compare.no_baseline(candidate, params, source or "no baseline artifacts were given")
     else:
+        if baseline.exists() and baseline.resolve() == artifacts.resolve():
+            raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
         base = compare.read_run(baseline, "baseline")
         compare.check_comparable(candidate, base)
         model = load_model_dir(baseline)
