@@ -121,6 +121,7 @@ def check_comparable(candidate: RunRecord, baseline: RunRecord) -> None:
         raise ArtifactError(
             f"{where}: the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}; nothing to compare"
         )
+    scores_from_predictions(baseline)  # its labels and probabilities parse: refuse a damaged file before any work
 
 
 def _ids(column: pd.Series) -> pd.Series:
@@ -129,12 +130,15 @@ def _ids(column: pd.Series) -> pd.Series:
 
 def scores_from_predictions(record: RunRecord) -> stats.Scores:
     frame = record.predictions
-    if record.task == "classification":
-        proba = frame[[f"proba_{c}" for c in record.classes]].to_numpy(dtype=float)
-        return stats.classification_scores(
-            frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), proba, record.classes
-        )
-    return stats.regression_scores(frame["y_true"].to_numpy(dtype=float), frame["y_pred"].to_numpy(dtype=float))
+    try:
+        if record.task == "classification":
+            proba = frame[[f"proba_{c}" for c in record.classes]].to_numpy(dtype=float)
+            return stats.classification_scores(
+                frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), proba, record.classes
+            )
+        return stats.regression_scores(frame["y_true"].to_numpy(dtype=float), frame["y_pred"].to_numpy(dtype=float))
+    except ValueError as exc:
+        raise ArtifactError(f"{record.folder / 'predictions.csv'}: {str(exc).splitlines()[0]}") from None
 
 
 def _as_predictions(scores: stats.Scores, ids: pd.Series) -> Predictions:

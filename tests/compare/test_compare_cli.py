@@ -225,6 +225,12 @@ BAD_BASELINES = {
         ),
         "predictions.csv: column 'proba_yes' is missing",
     ),
+    "predictions label": (
+        lambda b: (b / "predictions.csv").write_text(
+            (b / "predictions.csv").read_text().replace(",yes,", ",maybe,", 1), encoding="utf-8"
+        ),
+        "predictions.csv: label 'maybe' is not one of the classes ['no', 'yes']",
+    ),
     "predictions unreadable": (
         lambda b: (b / "predictions.csv").write_bytes(b""),
         "predictions.csv: cannot parse: EmptyDataError",
