@@ -55,6 +55,7 @@ def _assert_clean_report(text: str) -> None:
 # --- the "done when" lines on the bundled data ---
 
 
+@pytest.mark.slow
 def test_identical_bundled_model_is_no_significant_change(trained_run: Path, tmp_path: Path) -> None:
     baseline, candidate = _copy(trained_run, tmp_path, "main"), _copy(trained_run, tmp_path, "pr")
     params = str(ROOT / "params.yaml")
@@ -91,6 +92,7 @@ def test_bundled_model_without_its_best_features_is_a_significant_regression(
 # --- small generated projects ---
 
 
+@pytest.mark.slow
 def test_run_with_baseline_on_an_identical_model_passes(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
     params, base = binary_base
     assert _run(params, tmp_path / "pr", "--baseline", str(base), "--baseline-source", "rebuilt from main") == 0
@@ -100,6 +102,7 @@ def test_run_with_baseline_on_an_identical_model_passes(binary_base: tuple[Path,
     assert "McNemar exact" in text
 
 
+@pytest.mark.slow
 def test_dropping_the_strongest_feature_fails_the_gate(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
     params, base = binary_base
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
@@ -114,6 +117,7 @@ def test_dropping_the_strongest_feature_fails_the_gate(binary_base: tuple[Path, 
     assert "**mlci: worse**" in _report(tmp_path / "pr")
 
 
+@pytest.mark.slow
 def test_regression_runs_use_paired_error_tests(tmp_path: Path) -> None:
     params = write_project(tmp_path / "p", synthetic_frame("regression"), synthetic_params("regression"))
     assert _run(params, tmp_path / "base") == 0
@@ -128,6 +132,7 @@ def test_regression_runs_use_paired_error_tests(tmp_path: Path) -> None:
     assert rows["r2"]["direction"] == "worse" and rows["r2"]["gate"] == "n/a"
 
 
+@pytest.mark.slow
 def test_a_missing_column_falls_back_to_each_own_holdout(tmp_path: Path) -> None:
     frame = synthetic_frame("binary")
     frame["extra"] = frame["x1"] * 2
@@ -141,6 +146,7 @@ def test_a_missing_column_falls_back_to_each_own_holdout(tmp_path: Path) -> None
     assert "**Not like for like:**" in _report(tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_other_class_labels_are_not_like_for_like(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
     _, base = binary_base
     frame = synthetic_frame("binary")
