@@ -301,7 +301,7 @@ def footer(comparison: Mapping[str, Any]) -> str:
         f"commit `{cell(commit, 60)}` · data sha256 `{cell(cand.get('data_sha256'), 64)}` · params hash `{_short(cand.get('params_hash'))}` · "
         f"model sha256 `{cell(cand.get('model_sha256'), 64)}`\n\n"
         f"Reproduce locally: `{checkout}make run`, then "
-        "`make compare BASELINE=<main's artifacts folder>` and `make report`."
+        "`make compare BASELINE=path/to/main-artifacts` and `make report`."
     )
 
 

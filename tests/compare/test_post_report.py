@@ -188,3 +188,8 @@ def test_pr_head_lookup_failures_do_not_post(monkeypatch: pytest.MonkeyPatch) ->
     seen: list[str] = []
     assert post.pr_head_matches(3, "a" * 40, fetch=lambda url, token: seen.append(url) or {"head": {"sha": "a" * 40}})
     assert seen == ["https://api.github.com/repos/o/r/pulls/3"]
+
+
+@pytest.mark.parametrize("golden", sorted((Path(__file__).parent / "golden").glob("*.md")), ids=lambda p: p.stem)
+def test_every_rendered_report_is_postable_from_a_fork(golden: Path) -> None:
+    post.check_report(golden.read_text(encoding="utf-8"))
