@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from mlci import __version__
-from mlci.commands import config, govern, run
+from mlci.commands import compare, config, govern, report, run
 from mlci.errors import MlciError
 
-COMMANDS = (run, config, govern)
+COMMANDS = (run, config, compare, report, govern)
 
 
 def build_parser() -> argparse.ArgumentParser:
