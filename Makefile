@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= artifacts
 
-.PHONY: help setup run test lint format typecheck pytest bench clean
+.PHONY: help setup run test lint format typecheck pytest bench clean compare report
 
 help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,7 +20,7 @@ help: ## list the tasks
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras
+	$(UV) sync --frozen --all-extras --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced ## create .venv from the lock file (uv sync --frozen)
@@ -29,12 +29,12 @@ run: setup ## train, evaluate and write artifacts/ on the bundled data
 	$(BIN)/mlci run --out $(OUT)
 
 lint: setup ## ruff lint and format check
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 format: setup ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
 
 typecheck: setup ## mypy --strict on src/
 	$(BIN)/mypy
@@ -47,6 +47,17 @@ test: lint typecheck pytest ## everything: lint, types, tests and coverage
 bench: setup ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_checks.py
+	$(BIN)/python bench/bench_compare.py
+
+# --- compare + report (issue 5) ---
+BASELINE ?=
+
+compare: setup ## compare $(OUT) with a baseline run on the same rows: make compare BASELINE=dir (empty: no baseline)
+	$(BIN)/mlci compare --artifacts $(OUT) $(if $(BASELINE),--baseline $(BASELINE))
+
+report: setup ## render $(OUT)/comparison.json (+ checks) into $(OUT)/report.md
+	$(BIN)/mlci report --artifacts $(OUT)
+# --- end compare + report ---
 
 clean: ## remove the venv, artifacts and caches
 	rm -rf $(VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
@@ -58,3 +69,8 @@ check: setup ## schema + deepchecks data suites, then model_evaluation + gates o
 	$(BIN)/mlci check data --artifacts $(OUT) || rc=$$?; \
 	$(BIN)/mlci check model --artifacts $(OUT) || rc=$$?; \
 	exit $$rc
+
+# --- governance (issue 7) ---
+.PHONY: govern
+govern: setup ## evaluate the governance policy on $(OUT)/ -> governance.json (exit 1: a required rule failed)
+	$(BIN)/mlci govern --artifacts $(OUT) $(GOVERN_ARGS)

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from mlci import __version__
-from mlci.commands import check, config, run
+from mlci.commands import check, compare, config, govern, report, run
 from mlci.errors import MlciError
 
-COMMANDS = (run, config, check)
+COMMANDS = (run, config, check, compare, report, govern)
 
 
 def build_parser() -> argparse.ArgumentParser:

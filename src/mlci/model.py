@@ -36,35 +36,14 @@ ESTIMATORS: dict[str, tuple[EstimatorFactory | None, EstimatorFactory | None]] =
     "ridge": (None, Ridge),
 }
 
-# Types (beyond skops' defaults) a saved pipeline of the estimators above may hold.
+# Types a saved pipeline of the estimators above holds that skops does not trust by default (its defaults
+# cover scikit-learn estimators, numpy arrays and builtins). `get_untrusted_types` lists them; anything
+# else in a model file makes loading fail.
 TRUSTED_TYPES: tuple[str, ...] = (
-    "collections.OrderedDict",
     "numpy.dtype",
-    "numpy.ndarray",
-    "sklearn._loss.link.Interval",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
     "sklearn.compose._column_transformer._RemainderColsList",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
     "sklearn.tree._tree.Tree",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
 )
 
 

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from mlci import model as user_model
 from mlci.errors import ArtifactError
 
@@ -41,6 +39,8 @@ def dumps(model: Any) -> bytes:
     skops names arrays and shared objects by `id()` and stamps zip entries with the current time, so two
     dumps of the same model differ; the model hash is only meaningful once both are normalised.
     """
+    import skops.io as sio  # importing skops scans every scikit-learn module (~5 s): only when needed
+
     source = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
     files: dict[str, str] = {}
     schema = _renumber(json.loads(source.read("schema.json")), {}, files)
@@ -64,6 +64,8 @@ def sha256_bytes(blob: bytes) -> str:
 
 def untrusted(blob: bytes, allowed: Iterable[str] = user_model.TRUSTED_TYPES) -> list[str]:
     """Types in the file that neither skops' defaults nor the allowlist cover."""
+    import skops.io as sio
+
     return sorted(set(sio.get_untrusted_types(data=blob)) - set(allowed))
 
 
@@ -79,6 +81,8 @@ def loads_verified(blob: bytes, expected_sha256: str, source: str) -> Any:
         raise ArtifactError(
             f"{source}: holds types outside the allowlist ({', '.join(unknown)}); add them to TRUSTED_TYPES in mlci/model.py only if you trust them"
         )
+    import skops.io as sio
+
     try:
         return sio.loads(blob, trusted=list(user_model.TRUSTED_TYPES))
     except Exception as exc:  # skops raises many kinds on a corrupt file

@@ -26,7 +26,7 @@ def hash_fraction(ids: pd.Series, seed: int) -> npt.NDArray[np.float64]:
     return (hashed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def test_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bool) -> npt.NDArray[np.bool_]:
+def holdout_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bool) -> npt.NDArray[np.bool_]:
     fraction = hash_fraction(ids, params.seed)
     if not stratify:
         return fraction < params.test_size
@@ -52,7 +52,7 @@ def _subset(data: Dataset, mask: npt.NDArray[np.bool_]) -> Dataset:
 
 
 def split_dataset(data: Dataset, params: SplitParams, classification: bool) -> Split:
-    mask = test_mask(data.ids, data.y, params, stratify=params.stratify and classification)
+    mask = holdout_mask(data.ids, data.y, params, stratify=params.stratify and classification)
     test_rows, train_rows = int(mask.sum()), int((~mask).sum())
     if test_rows == 0 or train_rows == 0:
         side = "test" if test_rows == 0 else "train"

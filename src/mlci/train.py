@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,11 @@ def build(params: Params, data: Dataset) -> Pipeline:
 
 def fit(pipeline: Pipeline, train: Dataset) -> Pipeline:
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # scikit-learn 1.6 passes an option SciPy 1.17 deprecates; nothing a user can act on.
+            warnings.filterwarnings(
+                "ignore", message=r"scipy\.optimize: The `disp` and `iprint`", category=DeprecationWarning
+            )
             pipeline.fit(train.X, train.y)
     except ValueError as exc:
         raise DataError(f"training failed: {_first_line(exc)}") from None

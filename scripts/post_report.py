@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Post mlci's report.md where a reviewer sees it: the job summary and one sticky PR comment.
+
+Standard library only, so the fork-posting workflow can run it from the base branch without installing
+(or ever running) the pull request's code. Posting failures (no token, no `cml`, API errors) print a
+GitHub `::warning::` and exit 0, so the pipeline never fails because of them but never hides them
+either (`--strict` turns them into exit 1). Invalid input (a PR number that is not an integer, a
+report that is not plain markdown or is over the size limit) is refused with exit 2.
+
+    post_report.py summary REPORT                      append to $GITHUB_STEP_SUMMARY
+    post_report.py comment REPORT                      same-repo PR: cml comment update --target=pr
+    post_report.py bundle REPORT --pr-number N --out DIR   fork PR, pull_request side: DIR/report.md + DIR/pr-number.txt
+    post_report.py validate DIR                        fork PR, workflow_run side: check the bundle, print the PR number
+    post_report.py fork-post DIR                       fork PR, workflow_run side: validate, then comment on pr/N
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+MARKER = "<!-- mlci-report -->"
+MAX_CHARS = 65_536  # GitHub's comment limit, in characters
+WATERMARK = "mlci-report"
+PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+class Invalid(Exception):
+    """Input that must not be posted (exit 2)."""
+
+
+def warn(message: str) -> None:
+    print(f"::warning title=mlci report::{message}", file=sys.stderr, flush=True)
+
+
+def check_report(text: str, allow_images: bool = False) -> None:
+    """Plain markdown under the limit: the mlci marker, no raw HTML besides it, no images, no control characters."""
+    if len(text) > MAX_CHARS:
+        raise Invalid(f"report is {len(text)} characters, over GitHub's limit of {MAX_CHARS}")
+    if MARKER not in text:
+        raise Invalid(f"report lacks the {MARKER} marker; it was not written by `mlci report`")
+    if _CONTROL.search(text):
+        raise Invalid("report contains control characters")
+    body = text.replace(MARKER, "")
+    if _TAG.search(body):
+        raise Invalid("report contains raw HTML; only plain markdown is posted")
+    if not allow_images and "![" in body:
+        raise Invalid("report contains an image; images are posted only when report.publish_images is on")
+
+
+def read_report(path: Path, allow_images: bool = False) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise Invalid(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > 4 * MAX_CHARS:
+        raise Invalid(f"{path}: {len(raw)} bytes, far over the comment size limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid(f"{path}: not UTF-8 text") from None
+    check_report(text, allow_images)
+    return text
+
+
+def parse_pr_number(raw: str) -> int:
+    value = raw.strip()
+    if not PR_NUMBER.fullmatch(value):
+        raise Invalid(f"PR number {value[:20]!r} is not a positive integer")
+    return int(value)
+
+
+def _cml_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["ITERATIVE_DO_NOT_TRACK"] = "1"
+    return env
+
+
+def post_with_cml(report: Path, target: str, watermark: str, publish_images: bool) -> bool:
+    """`cml comment update` (edits the comment carrying the watermark, else creates it); False on failure."""
+    if not (os.environ.get("REPO_TOKEN") or os.environ.get("GITHUB_TOKEN")):
+        warn(
+            "no REPO_TOKEN or GITHUB_TOKEN in the environment: the PR comment was not posted (the job summary has the report)"
+        )
+        return False
+    cml = shutil.which("cml")
+    if cml is None:
+        warn("`cml` is not on PATH (iterative/setup-cml missing?): the PR comment was not posted")
+        return False
+    command = [cml, "comment", "update", f"--target={target}", f"--watermark-title={watermark}"]
+    command.append("--publish" if publish_images else "--no-publish")
+    command.append(str(report))
+    try:
+        result = subprocess.run(command, env=_cml_env(), capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        warn(f"cml comment update failed to run: {exc.__class__.__name__}: the PR comment was not posted")
+        return False
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        warn(f"cml comment update exited {result.returncode}: {detail[-1] if detail else 'no output'}")
+        return False
+    print(result.stdout.strip() or f"comment posted to {target}")
+    return True
+
+
+Fetch = Callable[[str, str], dict[str, object]]
+
+
+def github_get(url: str, token: str) -> dict[str, object]:
+    request = urllib.request.Request(  # noqa: S310 - fixed https API base
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        payload = json.loads(response.read().decode("utf-8"))
+    return payload if isinstance(payload, dict) else {}
+
+
+def pr_head_matches(number: int, expected_sha: str, fetch: Fetch | None = None) -> bool:
+    """The PR's head commit is the one the workflow run built (a fork cannot point the report at another PR)."""
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("REPO_TOKEN") or ""
+    api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    try:
+        pull = (fetch or github_get)(f"{api}/repos/{repo}/pulls/{number}", token)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        warn(f"cannot read PR #{number} to check its head commit ({exc.__class__.__name__}); not posting")
+        return False
+    head = pull.get("head")
+    sha = head.get("sha") if isinstance(head, dict) else None
+    if sha != expected_sha:
+        warn(f"PR #{number} head is {str(sha)[:12]}, the workflow run built {expected_sha[:12]}; not posting")
+        return False
+    return True
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    text = read_report(args.report, allow_images=True)
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        warn("GITHUB_STEP_SUMMARY is not set (not on GitHub Actions?); printing the report instead")
+        print(text)
+        return 0
+    with Path(target).open("a", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    print(f"report added to the job summary ({len(text):,} characters)")
+    return 0
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    read_report(args.report, allow_images=args.publish_images)
+    posted = post_with_cml(args.report, "pr", args.watermark_title, args.publish_images)
+    return 0 if posted or not args.strict else 1
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    number = parse_pr_number(args.pr_number)
+    text = read_report(args.report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    (args.out / "pr-number.txt").write_text(f"{number}\n", encoding="utf-8")
+    print(f"bundled the report for PR #{number} in {args.out}")
+    return 0
+
+
+def validate_bundle(folder: Path) -> tuple[int, Path]:
+    entries = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if entries != ["pr-number.txt", "report.md"]:
+        raise Invalid(f"{folder}: expected exactly pr-number.txt and report.md, found {entries[:5]}")
+    raw = (folder / "pr-number.txt").read_bytes()[:32].decode("ascii", errors="replace")
+    number = parse_pr_number(raw)
+    read_report(folder / "report.md")
+    return number, folder / "report.md"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    number, _ = validate_bundle(args.folder)
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with Path(output).open("a", encoding="utf-8") as handle:
+            handle.write(f"pr-number={number}\n")
+    print(number)
+    return 0
+
+
+def cmd_fork_post(args: argparse.Namespace) -> int:
+    number, report = validate_bundle(args.folder)
+    if args.expect_head_sha is not None:
+        if not _SHA.fullmatch(args.expect_head_sha):
+            raise Invalid(f"--expect-head-sha {args.expect_head_sha[:48]!r} is not a 40-character commit sha")
+        if not pr_head_matches(number, args.expect_head_sha):
+            return 1 if args.strict else 0
+    posted = post_with_cml(report, f"pr/{number}", args.watermark_title, publish_images=False)
+    return 0 if posted or not args.strict else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="post_report.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    summary = sub.add_parser("summary", help="append the report to $GITHUB_STEP_SUMMARY")
+    summary.add_argument("report", type=Path)
+    summary.set_defaults(func=cmd_summary)
+    for name, helptext in (
+        ("comment", "sticky comment on this PR (same repository)"),
+        ("fork-post", "post a fork PR's bundle"),
+    ):
+        command = sub.add_parser(name, help=helptext)
+        if name == "comment":
+            command.add_argument("report", type=Path)
+            command.add_argument(
+                "--publish-images", action="store_true", help="let cml upload local images (report.publish_images)"
+            )
+            command.set_defaults(func=cmd_comment)
+        else:
+            command.add_argument("folder", type=Path)
+            command.add_argument("--expect-head-sha", default=None, help="refuse unless the PR head is this commit")
+            command.set_defaults(func=cmd_fork_post)
+        command.add_argument(
+            "--watermark-title", default=WATERMARK, help=f"cml's comment marker (default: {WATERMARK})"
+        )
+        command.add_argument("--strict", action="store_true", help="exit 1 when posting fails (default: warn, exit 0)")
+    bundle = sub.add_parser("bundle", help="fork PR: write report.md and pr-number.txt for upload as an artifact")
+    bundle.add_argument("report", type=Path)
+    bundle.add_argument("--pr-number", required=True)
+    bundle.add_argument("--out", type=Path, required=True)
+    bundle.set_defaults(func=cmd_bundle)
+    validate = sub.add_parser("validate", help="fork PR: check a downloaded bundle and print its PR number")
+    validate.add_argument("folder", type=Path)
+    validate.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except Invalid as exc:
+        print(f"::error title=mlci report::{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""`mlci compare --baseline DIR`: score main's model on this run's holdout rows and write comparison.json."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from mlci.config import Params, load_params
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare this run with a baseline run on the same holdout rows (paired statistics) -> comparison.json",
+    )
+    add_baseline_arguments(parser, required_text="omit it when there is no baseline (first PR): the gate then passes")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+    parser.add_argument(
+        "--artifacts", type=Path, default=Path("artifacts"), help="this run's folder (default: artifacts)"
+    )
+    parser.set_defaults(func=_compare)
+
+
+def add_baseline_arguments(parser: argparse.ArgumentParser, required_text: str) -> None:
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"artifacts folder of the baseline run (main's); {required_text}",
+    )
+    parser.add_argument(
+        "--baseline-source",
+        default=None,
+        metavar="TEXT",
+        help="where the baseline came from, shown in the report (e.g. 'artifact of main run 123', 'rebuilt from main at abc123')",
+    )
+
+
+def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: str | None) -> dict[str, Any]:
+    """Verify both folders, compare, write comparison.json atomically; returns the comparison."""
+    from mlci import compare
+    from mlci.artifacts import dumps_json, write_atomic
+    from mlci.dataset import file_sha256, read_frame
+    from mlci.errors import ArtifactError
+    from mlci.model_io import load_model_dir
+
+    candidate = compare.read_run(artifacts, "artifacts", compare.CANDIDATE_FILES)
+    if candidate.task != params.data.task or candidate.run["target"] != params.data.target:
+        raise ArtifactError(
+            f"{artifacts / 'run.json'}: written for task {candidate.task} / target {candidate.run['target']!r}, but params.yaml says {params.data.task} / {params.data.target!r}; rerun `mlci run`"
+        )
+    if baseline is None:
+        comparison = compare.no_baseline(candidate, params, source or "no baseline artifacts were given")
+    else:
+        if baseline.exists() and baseline.resolve() == artifacts.resolve():
+            raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
+        base = compare.read_run(baseline, "baseline")
+        compare.check_comparable(candidate, base)
+        model = load_model_dir(baseline)
+        path = params.data_path
+        frame = read_frame(path)
+        recorded = (candidate.run.get("data") or {}).get("sha256")
+        if file_sha256(path) != recorded:
+            raise ArtifactError(
+                f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
+            )
+        scored = compare.baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
+        comparison = compare.compare_runs(candidate, base, scored, params, source or f"artifacts folder {baseline}")
+    write_atomic(artifacts / "comparison.json", dumps_json(comparison))
+    return comparison
+
+
+def summary_lines(comparison: dict[str, Any]) -> list[str]:
+    """Terminal summary: the verdict, then one line per metric."""
+    from mlci.report import verdict_line
+
+    lines = [verdict_line(comparison).replace("**", "")]
+    for row in comparison.get("metrics") or []:
+        ci = "n/a" if row["ci_low"] is None else f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+        delta = "n/a" if row["delta"] is None else _fmt(row["delta"])
+        lines.append(f"  {row['name']:<18} delta {delta:>8}  CI {ci:<22} {row['direction']}")
+    return lines
+
+
+def _fmt(value: float) -> str:
+    return f"{round(value, 4) + 0.0:+.4f}"
+
+
+def gate_or_ok(comparison: dict[str, Any]) -> int:
+    from mlci.errors import GateFailed
+
+    gate = comparison.get("gate") or {}
+    if gate.get("status") == "failed":
+        raise GateFailed("regression gate failed: " + "; ".join(gate.get("failures") or []))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    params = load_params(args.params)
+    comparison = run_compare(params, args.artifacts, args.baseline, args.baseline_source)
+    print("\n".join(summary_lines(comparison)))
+    print(f"comparison written to {args.artifacts / 'comparison.json'}")
+    return gate_or_ok(comparison)

@@ -1,0 +1,67 @@
+"""`mlci report`: render comparison.json and the check summaries into report.md (PR comment, job summary)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mlci.config import Params, load_params
+from mlci.report import CheckSuite, parse_check_summary, render
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("report", help="write report.md (markdown for the PR comment) from comparison.json")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+    parser.add_argument(
+        "--artifacts", type=Path, default=Path("artifacts"), help="this run's folder (default: artifacts)"
+    )
+    parser.set_defaults(func=_report)
+
+
+def read_check_suites(folder: Path) -> list[CheckSuite]:
+    """Every checks/*.json summary, sorted by name; an unreadable file becomes a suite with an error."""
+    suites = []
+    for path in sorted((folder / "checks").glob("*.json")):
+        try:
+            suites.append(parse_check_summary(path.stem, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            suites.append(CheckSuite(path.stem, error=f"cannot read: {exc.__class__.__name__}"))
+    return suites
+
+
+def write_report(params: Params, artifacts: Path) -> tuple[Path, str]:
+    """Render report.md from the folder's comparison.json; refuses a comparison of another model."""
+    from mlci.artifacts import write_atomic
+    from mlci.errors import ArtifactError
+
+    path = artifacts / "comparison.json"
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing; run `mlci compare` (with or without --baseline) first")
+    try:
+        comparison = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(comparison, dict) or "status" not in comparison:
+        raise ArtifactError(f"{path}: not a comparison written by `mlci compare`")
+    model_file = artifacts / "model.sha256"
+    current = model_file.read_text(encoding="utf-8").split()[:1] if model_file.is_file() else []
+    recorded = (comparison.get("candidate") or {}).get("model_sha256")
+    if current != [recorded]:
+        raise ArtifactError(f"{path}: compares another model than {model_file} holds; rerun `mlci compare`")
+    images = (
+        sorted(p.relative_to(artifacts).as_posix() for p in (artifacts / "plots").glob("*.png"))
+        if params.report.publish_images
+        else []
+    )
+    text = render(comparison, read_check_suites(artifacts), max_chars=params.report.max_chars, images=images)
+    out = artifacts / "report.md"
+    write_atomic(out, text)
+    return out, text
+
+
+def _report(args: argparse.Namespace) -> int:
+    params = load_params(args.params)
+    out, text = write_report(params, args.artifacts)
+    print(f"report written to {out} ({len(text):,} characters)")
+    return 0

@@ -1,0 +1,414 @@
+"""Candidate run vs baseline run (main's artifacts) on the same holdout rows, with paired statistics.
+
+Reading and verifying the two folders is here; the arithmetic is in `mlci.stats`. The result is one
+JSON-ready dict (`comparison.json`) that `mlci.report` renders without touching any other file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+from mlci import stats
+from mlci.artifacts import FORMAT_VERSION
+from mlci.config import Params
+from mlci.config.training import LOWER_IS_BETTER
+from mlci.errors import ArtifactError
+from mlci.evaluate import Predictions, compute_metrics
+
+RUN_FILES = ("model.skops", "model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
+CANDIDATE_FILES = ("model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
+SIGNIFICANT_DIGITS = 10
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one artifacts folder says about its run (files parsed, nothing loaded into a model yet)."""
+
+    folder: Path
+    run: dict[str, Any]
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    predictions: pd.DataFrame
+
+    @property
+    def task(self) -> str:
+        return str(self.run.get("task"))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.run.get("classes") or ())
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.__class__.__name__}") from None
+    if not isinstance(payload, dict):
+        raise ArtifactError(f"{path}: expected a JSON object")
+    return payload
+
+
+def _check_version(path: Path, payload: Mapping[str, Any]) -> None:
+    version = payload.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ArtifactError(f"{path}: format_version is missing or not an integer; not written by `mlci run`?")
+    if version > FORMAT_VERSION:
+        raise ArtifactError(
+            f"{path}: format_version {version} is newer than this mlci understands ({FORMAT_VERSION}); upgrade mlci to compare with it"
+        )
+
+
+def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> RunRecord:
+    """Parse and sanity-check an artifacts folder; every problem is one line naming the file."""
+    if not folder.exists():
+        raise ArtifactError(f"{folder}: {role} folder not found")
+    if not folder.is_dir():
+        raise ArtifactError(f"{folder}: {role} path is not a folder")
+    for name in required:
+        if not (folder / name).is_file():
+            raise ArtifactError(
+                f"{folder / name}: missing; the {role} folder is incomplete (expected the artifacts of `mlci run`)"
+            )
+    metrics = _read_json(folder / "metrics.json")
+    run = _read_json(folder / "run.json")
+    params = _read_json(folder / "params.json")
+    _check_version(folder / "metrics.json", metrics)
+    _check_version(folder / "run.json", run)
+    for key in ("task", "target", "model", "data"):
+        if key not in run:
+            raise ArtifactError(f"{folder / 'run.json'}: key {key!r} is missing")
+    if not isinstance(metrics.get("metrics"), dict):
+        raise ArtifactError(f"{folder / 'metrics.json'}: key 'metrics' is missing or not an object")
+    recorded = (folder / "model.sha256").read_text(encoding="utf-8").split()
+    model = run["model"] if isinstance(run["model"], dict) else {}
+    if not recorded or recorded[0] != model.get("sha256"):
+        raise ArtifactError(
+            f"{folder / 'model.sha256'}: does not match the model sha256 in run.json; refusing a tampered or mixed-up folder"
+        )
+    classification = run["task"] == "classification"
+    dtypes = {"y_true": str, "y_pred": str} if classification else None
+    try:
+        predictions = pd.read_csv(folder / "predictions.csv", dtype=dtypes, keep_default_na=not classification)  # type: ignore[arg-type]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise ArtifactError(f"{folder / 'predictions.csv'}: cannot parse: {exc.__class__.__name__}") from None
+    needed = ["id", "y_true", "y_pred"] + [f"proba_{c}" for c in run.get("classes") or []]
+    missing = [c for c in needed if c not in predictions.columns]
+    if missing:
+        raise ArtifactError(f"{folder / 'predictions.csv'}: column {missing[0]!r} is missing")
+    return RunRecord(folder, run, metrics, params, predictions)
+
+
+def check_comparable(candidate: RunRecord, baseline: RunRecord) -> None:
+    """Refuse baselines that answer a different question: another task or another target."""
+    where = baseline.folder / "run.json"
+    if baseline.task != candidate.task:
+        raise ArtifactError(
+            f"{where}: the baseline is a {baseline.task} model, this run is {candidate.task}; nothing to compare"
+        )
+    if baseline.run["target"] != candidate.run["target"]:
+        raise ArtifactError(
+            f"{where}: the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}; nothing to compare"
+        )
+    scores_from_predictions(baseline)  # its labels and probabilities parse: refuse a damaged file before any work
+
+
+def _ids(column: pd.Series) -> pd.Series:
+    return column.astype(str)
+
+
+def scores_from_predictions(record: RunRecord) -> stats.Scores:
+    frame = record.predictions
+    try:
+        if record.task == "classification":
+            proba = frame[[f"proba_{c}" for c in record.classes]].to_numpy(dtype=float)
+            return stats.classification_scores(
+                frame["y_true"].to_numpy(), frame["y_pred"].to_numpy(), proba, record.classes
+            )
+        return stats.regression_scores(frame["y_true"].to_numpy(dtype=float), frame["y_pred"].to_numpy(dtype=float))
+    except ValueError as exc:
+        raise ArtifactError(f"{record.folder / 'predictions.csv'}: {str(exc).splitlines()[0]}") from None
+
+
+def _as_predictions(scores: stats.Scores, ids: pd.Series) -> Predictions:
+    if scores.task == "classification":
+        labels = np.asarray(scores.classes, dtype=object)
+        return Predictions(
+            ids=ids,
+            y_true=pd.Series(labels[scores.y_true]),
+            y_pred=labels[scores.y_pred],
+            proba=scores.proba,
+            classes=scores.classes,
+        )
+    return Predictions(ids=ids, y_true=pd.Series(scores.y_true), y_pred=scores.y_pred, proba=None, classes=())
+
+
+def _baseline_features(
+    baseline: RunRecord, candidate: RunRecord, frame: pd.DataFrame, data_name: str
+) -> pd.DataFrame | str:
+    """The baseline model's input columns for the candidate's holdout rows (by id), or why they cannot be built."""
+    features = baseline.run.get("features") or {}
+    numeric = [str(c) for c in features.get("numeric", [])]
+    categorical = [str(c) for c in features.get("categorical", [])]
+    id_column = str(candidate.run.get("id_column"))
+    gone = [c for c in [*numeric, *categorical, id_column] if c not in frame.columns]
+    if gone:
+        return f"column {gone[0]!r} that the baseline model needs is not in {data_name}"
+    rows = frame.set_index(_ids(frame[id_column]))
+    wanted = _ids(candidate.predictions["id"])
+    absent = wanted[~wanted.isin(rows.index)]
+    if not absent.empty:
+        return f"holdout row id {absent.iloc[0]!r} is not in {data_name}"
+    X = rows.loc[wanted.to_numpy(), numeric + categorical].reset_index(drop=True)
+    for column in numeric:
+        X[column] = pd.to_numeric(X[column], errors="coerce")
+    for column in categorical:  # the same text form dataset.prepare gives the training data
+        X[column] = X[column].astype("string").astype(object).where(X[column].notna(), np.nan)
+    return X
+
+
+def baseline_on_candidate_rows(
+    model: Any, baseline: RunRecord, candidate: RunRecord, frame: pd.DataFrame, data_name: str
+) -> stats.Scores | str:
+    """Score the baseline model on the candidate's holdout rows (by id), or say why it cannot."""
+    X = _baseline_features(baseline, candidate, frame, data_name)
+    if isinstance(X, str):
+        return X
+    target = scores_from_predictions(candidate)
+    try:
+        # One thread: OpenMP workers spinning on a busy 2-core runner made 1k-row predictions take ~1 s.
+        with threadpool_limits(limits=1):
+            y_pred = np.asarray(model.predict(X))
+            proba = np.asarray(model.predict_proba(X), dtype=float) if candidate.task == "classification" else None
+    except (ValueError, TypeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        return f"the baseline model cannot score this data ({first[:160]})"
+    if proba is None:
+        return stats.regression_scores(target.y_true, y_pred)
+    model_classes = tuple(str(c) for c in model.classes_)
+    if set(model_classes) != set(candidate.classes):
+        return f"the baseline model predicts classes {list(model_classes)}, this run has {list(candidate.classes)}"
+    order = [model_classes.index(c) for c in candidate.classes]
+    return stats.classification_scores(
+        [candidate.classes[i] for i in target.y_true], y_pred.astype(str), proba[:, order], candidate.classes
+    )
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def flatten(payload: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested params as dotted keys ('model.params.max_iter'); lists stay whole values."""
+    if isinstance(payload, dict) and payload:
+        out: dict[str, Any] = {}
+        for key in sorted(payload):
+            out.update(flatten(payload[key], f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): payload}
+
+
+def params_diff(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Key-by-key changes: `change` is added, removed or changed (an absent side is null)."""
+    old, new = flatten(dict(baseline)), flatten(dict(candidate))
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        change = "changed" if key in old and key in new else ("added" if key in new else "removed")
+        changes.append({"key": key, "change": change, "baseline": old.get(key), "candidate": new.get(key)})
+    return changes
+
+
+def _metric_rows(
+    *,
+    names: list[str],
+    candidate_points: Mapping[str, float | None],
+    baseline_points: Mapping[str, float | None],
+    intervals: Mapping[str, stats.DeltaInterval],
+    tests: Mapping[str, tuple[str, float | None]],
+    tolerances: Mapping[str, float],
+) -> list[dict[str, Any]]:
+    rows = []
+    for name in names:
+        cand, base = candidate_points.get(name), baseline_points.get(name)
+        ci = intervals.get(name, stats.DeltaInterval(None, None, None, 0))
+        delta = None if cand is None or base is None else cand - base
+        test, p_value = tests.get(name, ("bootstrap", ci.p_value))
+        lower = name in LOWER_IS_BETTER
+        significant = delta is not None and ci.significant
+        direction = "same" if not significant or delta is None else "better" if (delta < 0) == lower else "worse"
+        tolerance = tolerances.get(name)
+        worse_by = None if delta is None else (delta if lower else -delta)
+        if tolerance is None:
+            gate = "n/a"
+        elif delta is None:
+            gate = "not-run"
+        else:
+            gate = "failed" if direction == "worse" and worse_by is not None and worse_by > tolerance else "passed"
+        rows.append(
+            {
+                "name": name,
+                "lower_is_better": lower,
+                "baseline": _round(base),
+                "candidate": _round(cand),
+                "delta": _round(delta),
+                "ci_low": _round(ci.low),
+                "ci_high": _round(ci.high),
+                "p_value": _round(p_value),
+                "test": test,
+                "significant": significant,
+                "direction": direction,
+                "tolerance": tolerance,
+                "gate": gate,
+            }
+        )
+    return rows
+
+
+def _paired_tests(task: str, candidate: stats.Scores, baseline: stats.Scores) -> dict[str, tuple[str, float | None]]:
+    if task == "classification":
+        result = stats.mcnemar_exact(candidate.y_true == candidate.y_pred, baseline.y_true == baseline.y_pred)
+        return {"accuracy": ("McNemar exact", result.p_value)}
+    error_c, error_b = candidate.y_pred - candidate.y_true, baseline.y_pred - baseline.y_true
+    wilcoxon = stats.wilcoxon_abs_errors(error_c, error_b)
+    t_test = stats.paired_t_squared_errors(error_c, error_b)
+    return {
+        "mae": ("Wilcoxon |error|", wilcoxon),
+        "mape": ("Wilcoxon |error|", wilcoxon),
+        "rmse": ("paired t squared error", t_test),
+        "r2": ("paired t squared error", t_test),
+    }
+
+
+def _facts(record: RunRecord) -> dict[str, Any]:
+    data = record.run.get("data") or {}
+    model = record.run.get("model") or {}
+    durations = record.run.get("durations_seconds") or {}
+    return {
+        "commit": record.run.get("commit"),
+        "data_sha256": data.get("sha256"),
+        "data_rows": (data.get("rows") or {}).get("total"),
+        "holdout_rows": len(record.predictions),
+        "params_hash": record.run.get("params_hash"),
+        "model_sha256": model.get("sha256"),
+        "model_bytes": model.get("bytes"),
+        "train_seconds": durations.get("train"),
+        "estimator": (record.params.get("model") or {}).get("estimator"),
+    }
+
+
+def metric_list(params: Params) -> list[str]:
+    """Reported metrics, primary first, then any metric only a gate names."""
+    names = [params.metrics.primary] + [m for m in params.metrics.report if m != params.metrics.primary]
+    return names + [m for m in params.gates.max_regression if m not in names]
+
+
+def no_baseline(candidate: RunRecord, params: Params, source: str) -> dict[str, Any]:
+    """The first PR (or main without artifacts): nothing to compare against, and the gate passes."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "status": "no-baseline",
+        "verdict": "no-baseline",
+        "gate": {"status": "passed", "failures": []},
+        "baseline_source": source,
+        "task": candidate.task,
+        "primary": params.metrics.primary,
+        "candidate": _facts(candidate),
+        "candidate_metrics": {m: _round(candidate.metrics["metrics"].get(m)) for m in metric_list(params)},
+    }
+
+
+def compare_runs(
+    candidate: RunRecord,
+    baseline: RunRecord,
+    baseline_on_same_rows: stats.Scores | str,
+    params: Params,
+    source: str,
+) -> dict[str, Any]:
+    """The full comparison: paired when the baseline scored the candidate's rows, unpaired otherwise."""
+    names = metric_list(params)
+    cand_scores = scores_from_predictions(candidate)
+    ids = candidate.predictions["id"]
+    paired = isinstance(baseline_on_same_rows, stats.Scores)
+    if isinstance(baseline_on_same_rows, stats.Scores):
+        base_scores, base_ids, reason = baseline_on_same_rows, ids, None
+        tests = _paired_tests(candidate.task, cand_scores, base_scores)
+    else:
+        base_scores, base_ids, reason = (
+            scores_from_predictions(baseline),
+            baseline.predictions["id"],
+            baseline_on_same_rows,
+        )
+        tests = {}
+    cand_points, _ = compute_metrics(candidate.task, _as_predictions(cand_scores, ids))
+    base_points, _ = compute_metrics(candidate.task, _as_predictions(base_scores, base_ids))
+    report = params.report
+    intervals = stats.bootstrap_deltas(
+        [m for m in names if cand_points.get(m) is not None and base_points.get(m) is not None],
+        cand_scores,
+        base_scores,
+        resamples=report.bootstrap_resamples,
+        seed=report.seed,
+        confidence=report.confidence,
+        paired=paired,
+    )
+    rows = _metric_rows(
+        names=names,
+        candidate_points=cand_points,
+        baseline_points=base_points,
+        intervals=intervals,
+        tests=tests,
+        tolerances=params.gates.max_regression,
+    )
+    failures = [
+        f"{r['name']} {'rose' if r['lower_is_better'] else 'dropped'} by {abs(r['delta']):.4g} (tolerance {r['tolerance']:g})"
+        for r in rows
+        if r["gate"] == "failed"
+    ]
+    primary = rows[0]
+    verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[primary["direction"]]
+    cand_ids, base_holdout = set(_ids(ids)), set(_ids(baseline.predictions["id"]))
+    return {
+        "format_version": FORMAT_VERSION,
+        "status": "compared",
+        "verdict": verdict,
+        "like_for_like": paired,
+        "not_like_for_like_reason": reason,
+        "baseline_source": source,
+        "task": candidate.task,
+        "primary": params.metrics.primary,
+        "rows_compared": {"candidate": cand_scores.rows, "baseline": base_scores.rows},
+        "bootstrap": {
+            "resamples": report.bootstrap_resamples,
+            "seed": report.seed,
+            "confidence": report.confidence,
+            "paired": paired,
+        },
+        "metrics": rows,
+        "gate": {"status": "failed" if failures else "passed", "failures": failures},
+        "params_diff": params_diff(baseline.params, candidate.params),
+        "data": {
+            "baseline_sha256": (baseline.run.get("data") or {}).get("sha256"),
+            "candidate_sha256": (candidate.run.get("data") or {}).get("sha256"),
+            "baseline_rows": _facts(baseline)["data_rows"],
+            "candidate_rows": _facts(candidate)["data_rows"],
+            "holdout_ids_added": len(cand_ids - base_holdout),
+            "holdout_ids_removed": len(base_holdout - cand_ids),
+        },
+        "baseline": _facts(baseline),
+        "candidate": _facts(candidate),
+    }

@@ -1,0 +1,117 @@
+"""Gather governance evidence from disk: the I/O edge in front of the pure rules in `mlci.governance`.
+
+Reads from the artifacts folder `run.json`, `metrics.json`, `model.sha256`, `model.skops` (hashed, never
+loaded), `model_card.md`, `checks/<suite>.json` and `comparison.json` when present; the data file and
+the data card through params.yaml; a scan report when one is named. A missing file is absent evidence
+(its rule reports "not evaluated" or "failed"); a file that exists but cannot be read or parsed is bad
+input (ArtifactError, exit 2) naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlci.config import Params
+from mlci.dataset import file_sha256
+from mlci.errors import ArtifactError
+from mlci.evidence_formats import CheckSuite, parse_check_summary, parse_compare_gate, parse_scan_report
+from mlci.governance import Approvals, Evidence
+
+NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_json(path: Path) -> Any:
+    """Parsed JSON, or None when the file does not exist; malformed JSON names the file and line."""
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise ArtifactError(f"{path}: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON; accepting them would put a non-finite number into the record."""
+    raise ValueError(f"non-standard JSON constant {name} (not a finite number)")
+
+
+def _object(path: Path) -> dict[str, Any] | None:
+    value = read_json(path)
+    if value is not None and not isinstance(value, dict):
+        raise ArtifactError(f"{path}: expected a JSON object")
+    return value
+
+
+def _hash(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _relative(params: Params, path: Path) -> Path:
+    return path if path.is_absolute() else params.root / path
+
+
+def gather(
+    params: Params,
+    artifacts: Path,
+    *,
+    commit: str,
+    approvals: Approvals = NOT_READ,
+    scan_report: Path | None = None,
+) -> Evidence:
+    if not artifacts.is_dir():
+        raise ArtifactError(f"{artifacts}: artifacts folder not found (run `mlci run` first or pass --artifacts DIR)")
+    recorded = read_text(artifacts / "model.sha256")
+    checks: dict[str, CheckSuite] = {}
+    policy = params.governance
+    for suite in dict.fromkeys([*policy.data_checks.suites, *policy.model_checks.suites]):
+        path = artifacts / "checks" / f"{suite}.json"
+        raw = read_json(path)
+        if raw is not None:
+            checks[suite] = parse_check_summary(raw, str(path))
+    comparison_path = artifacts / "comparison.json"
+    comparison = read_json(comparison_path)
+    scan = None
+    if scan_report is not None:
+        raw_scan = read_json(scan_report)
+        if raw_scan is None:
+            raise ArtifactError(f"{scan_report}: scan report not found")
+        scan = parse_scan_report(raw_scan, str(scan_report))
+    card_path = _relative(params, policy.data_card.path)
+    return Evidence(
+        artifacts=str(artifacts),
+        commit=commit,
+        run=_object(artifacts / "run.json"),
+        metrics=_object(artifacts / "metrics.json"),
+        model_sha256_file=(recorded.split() or [""])[0] if recorded is not None else None,
+        model_sha256_actual=_hash(artifacts / "model.skops"),
+        data_path=str(params.data.path),
+        data_sha256_actual=_hash(params.data_path),
+        checks=checks,
+        comparison=None if comparison is None else parse_compare_gate(comparison, str(comparison_path)),
+        data_card_path=str(policy.data_card.path),
+        data_card=read_text(card_path),
+        model_card=read_text(artifacts / "model_card.md"),
+        approvals=approvals,
+        scan=scan,
+        scan_source=None if scan_report is None else str(scan_report),
+    )

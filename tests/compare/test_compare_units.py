@@ -1,0 +1,120 @@
+"""compare.py pieces on in-memory runs: fallbacks, undefined metrics, params diff, rendering of odd values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlci import compare, stats
+from mlci.config import parse_params
+from mlci.report import render
+
+PARAMS = """
+data: {path: d.csv, id_column: id, target: y, task: classification}
+model: {estimator: hist_gradient_boosting}
+metrics: {primary: roc_auc, report: [roc_auc, accuracy]}
+gates: {max_regression: {roc_auc: 0.01}}
+"""
+
+
+def _record(proba_yes: list[float], y_true: list[str], estimator: str = "hist_gradient_boosting") -> compare.RunRecord:
+    rows = len(y_true)
+    predictions = pd.DataFrame(
+        {
+            "id": range(rows),
+            "y_true": y_true,
+            "y_pred": ["yes" if p >= 0.5 else "no" for p in proba_yes],
+            "proba_no": [1 - p for p in proba_yes],
+            "proba_yes": proba_yes,
+        }
+    )
+    run = {
+        "task": "classification",
+        "target": "y",
+        "classes": ["no", "yes"],
+        "id_column": "id",
+        "features": {"numeric": ["x"], "categorical": []},
+        "model": {"sha256": "a" * 64, "bytes": 10},
+        "data": {"sha256": "b" * 64, "rows": {"total": rows}},
+    }
+    return compare.RunRecord(Path("run"), run, {"metrics": {}}, {"model": {"estimator": estimator}}, predictions)
+
+
+class Broken:
+    classes_ = np.array(["no", "yes"])
+
+    def predict(self, X: pd.DataFrame) -> Any:
+        raise ValueError("X has 1 features, but the model expects 2\nmore")
+
+
+def test_a_model_that_cannot_score_the_rows_falls_back() -> None:
+    record = _record([0.2, 0.8], ["no", "yes"])
+    frame = pd.DataFrame({"id": [0, 1], "x": [1.0, 2.0]})
+    reason = compare.baseline_on_candidate_rows(Broken(), record, record, frame, "d.csv")
+    assert reason == "the baseline model cannot score this data (X has 1 features, but the model expects 2)"
+    assert compare.baseline_on_candidate_rows(Broken(), record, record, frame.iloc[:1], "d.csv") == (
+        "holdout row id '1' is not in d.csv"
+    )
+
+
+def test_undefined_metrics_are_not_gated_and_render_as_na() -> None:
+    params = parse_params(PARAMS)
+    candidate = _record([0.2, 0.3, 0.6, 0.9], ["no", "yes", "no", "yes"])
+    baseline = _record([0.1, 0.4, 0.7, 0.8], ["no", "yes", "no", "yes"], estimator="random_forest")
+    comparison = compare.compare_runs(candidate, baseline, compare.scores_from_predictions(baseline), params, "t")
+    comparison["metrics"] = compare._metric_rows(
+        names=["roc_auc"],
+        candidate_points={"roc_auc": None},
+        baseline_points={"roc_auc": 0.8},
+        intervals={},
+        tests={},
+        tolerances={"roc_auc": 0.01},
+    )
+    roc = comparison["metrics"][0]
+    assert roc["delta"] is None and roc["gate"] == "not-run" and roc["ci_low"] is None
+    text = render(comparison, None, max_chars=65_536)
+    assert "| roc_auc (↑ better) | 0.8000 | n/a | n/a | n/a | n/a |" in text
+    assert "random_forest → hist_gradient_boosting" in text
+
+
+def test_chart_with_no_values_says_so() -> None:
+    params = parse_params(PARAMS)
+    record = _record([0.2, 0.7], ["no", "yes"])
+    comparison = compare.compare_runs(record, record, compare.scores_from_predictions(record), params, "t")
+    for row in comparison["metrics"]:
+        row["candidate"] = None
+    assert "nothing to chart" in render(comparison, [], max_chars=65_536)
+
+
+def test_params_diff_and_flatten() -> None:
+    assert compare.flatten({"a": {"b": 1, "c": {}}, "d": [1]}) == {"a.b": 1, "a.c": {}, "d": [1]}
+    diff = compare.params_diff({"a": {"b": 1, "gone": 2}}, {"a": {"b": 1, "new": None}})
+    assert diff == [
+        {"key": "a.gone", "change": "removed", "baseline": 2, "candidate": None},
+        {"key": "a.new", "change": "added", "baseline": None, "candidate": None},
+    ]
+
+
+def test_metric_list_puts_primary_first_and_adds_gated_metrics() -> None:
+    params = parse_params(
+        PARAMS.replace("report: [roc_auc, accuracy]", "report: [accuracy, roc_auc]").replace(
+            "{roc_auc: 0.01}", "{roc_auc: 0.01, brier: 0.01}"
+        )
+    )
+    assert compare.metric_list(params) == ["roc_auc", "accuracy", "brier"]
+
+
+def test_unreadable_json_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").mkdir()
+    with pytest.raises(Exception, match=r"metrics\.json: cannot read: IsADirectoryError"):
+        compare._read_json(tmp_path / "metrics.json")
+
+
+def test_scores_round_trip() -> None:
+    record = _record([0.2, 0.9], ["no", "yes"])
+    scores = compare.scores_from_predictions(record)
+    assert isinstance(scores, stats.Scores) and scores.y_true.tolist() == [0, 1]

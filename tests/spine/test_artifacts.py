@@ -1,0 +1,41 @@
+"""Atomic writes: a file or folder is either the old one or the complete new one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlci.artifacts import dumps_json, staged, write_atomic
+from mlci.errors import ArtifactError
+
+
+def test_write_atomic_replaces_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.json"
+    write_atomic(target, dumps_json({"b": 1, "a": [1.5]}))
+    write_atomic(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.json"]
+
+
+def test_write_atomic_names_the_file_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ArtifactError, match=r"file/out\.md: cannot write"):
+        write_atomic(tmp_path / "file" / "out.md", "text")
+
+
+def test_dumps_json_is_sorted_and_rejects_nan() -> None:
+    assert dumps_json({"b": 1, "a": 2}) == '{\n  "a": 2,\n  "b": 1\n}\n'
+    with pytest.raises(ValueError, match="Out of range float"):
+        dumps_json({"x": float("nan")})
+
+
+def test_staged_failure_keeps_old_folder(tmp_path: Path) -> None:
+    out = tmp_path / "artifacts"
+    with staged(out) as folder:
+        folder.write("a.txt", "old")
+    with pytest.raises(RuntimeError), staged(out) as folder:
+        folder.write("a.txt", "new")
+        raise RuntimeError("stage failed")
+    assert (out / "a.txt").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts"]
