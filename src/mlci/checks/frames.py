@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mlci.config import Params
-from mlci.split import test_mask
+from mlci.split import holdout_mask
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def split_masks(checked: CheckFrame, params: Params) -> np.ndarray:  # type: ign
     ids = checked.frame[checked.id_column] if checked.id_column else pd.Series(checked.frame.index)
     labels = checked.frame[checked.label] if checked.label else pd.Series(np.zeros(checked.rows))
     stratify = params.split.stratify and params.data.task == "classification" and checked.label is not None
-    return test_mask(ids.reset_index(drop=True), labels.reset_index(drop=True), params.split, stratify)
+    return holdout_mask(ids.reset_index(drop=True), labels.reset_index(drop=True), params.split, stratify)
 
 
 def sample(checked: CheckFrame, cap: int, seed: int) -> CheckFrame:

@@ -192,7 +192,7 @@ def _check_model(args: argparse.Namespace) -> int:
     from mlci.checks.gates import gate_outcomes, read_metrics
     from mlci.dataset import load_dataset
     from mlci.model_io import load_model_dir
-    from mlci.split import test_mask
+    from mlci.split import holdout_mask
 
     params = load_params(args.params)
     metrics = read_metrics(args.artifacts)
@@ -215,7 +215,7 @@ def _check_model(args: argparse.Namespace) -> int:
         features=tuple(data.X.columns),
         categorical=data.categorical,
     )
-    mask = np.asarray(test_mask(data.ids, data.y, params.split, params.split.stratify and task == "classification"))
+    mask = np.asarray(holdout_mask(data.ids, data.y, params.split, params.split.stratify and task == "classification"))
     train, test = checked.subset(~mask), checked.subset(mask)
     summaries = []
     with timer.stage("model_evaluation", f"{train.rows} train + {test.rows} test rows"):
