@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mlci.config import Params
@@ -29,7 +30,7 @@ class CheckFrame:
     def rows(self) -> int:
         return len(self.frame)
 
-    def subset(self, mask: np.ndarray) -> CheckFrame:  # type: ignore[type-arg]
+    def subset(self, mask: npt.NDArray[np.bool_]) -> CheckFrame:
         return replace(self, frame=self.frame[mask].reset_index(drop=True))
 
 
@@ -72,7 +73,7 @@ def check_frame(raw: pd.DataFrame, params: Params) -> CheckFrame:
     )
 
 
-def split_masks(checked: CheckFrame, params: Params) -> np.ndarray:  # type: ignore[type-arg]
+def split_masks(checked: CheckFrame, params: Params) -> npt.NDArray[np.bool_]:
     """The test-side mask `mlci run` would use (by hash of the row id), without its empty-side errors."""
     ids = checked.frame[checked.id_column] if checked.id_column else pd.Series(checked.frame.index)
     labels = checked.frame[checked.label] if checked.label else pd.Series(np.zeros(checked.rows))
