@@ -179,3 +179,12 @@ def test_codeowners_guard_params_data_and_workflows() -> None:
         if line and not line.startswith("#")
     }
     assert {"params.yaml", "/data/", "/.github/"} <= owned
+
+
+def test_readme_names_the_real_required_checks() -> None:
+    """Branch protection needs the exact check names: "<caller job name> / <callee job name>"."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for job in DOCS["pull-request.yml"]["jobs"].values():
+        callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
+        for callee_job in callee["jobs"].values():
+            assert f"`{job['name']} / {callee_job['name']}`" in readme
