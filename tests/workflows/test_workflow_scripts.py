@@ -33,6 +33,7 @@ exit 0
 """
 FAKE_TOOL = r"""#!/usr/bin/env bash
 printf '%s %s\n' "$(basename "$0")" "$*" >>"$FAKE_LOG"
+if [[ -n "${FAKE_STDOUT:-}" ]]; then printf '%s\n' "$FAKE_STDOUT"; fi
 exit "${FAKE_EXIT:-0}"
 """
 
@@ -173,6 +174,33 @@ def test_verify_image_fails_when_the_signature_does_not_verify(run_script: Runne
     )
     assert result.returncode == 1
     assert [line.split()[0] for line in calls(fakes)] == ["cosign"], "no provenance check after a failed signature"
+
+
+def test_image_push_outputs_the_pushed_digest(run_script: Runner, fakes: Path) -> None:
+    result = run_script(
+        "image-push.sh",
+        LOCAL_IMAGE="mlci-candidate:local",
+        IMAGE="ghcr.io/acme/model",
+        FAKE_STDOUT=f"ghcr.io/acme/model:{COMMIT} {DIGEST}",
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert calls(fakes) == ["mlci image push mlci-candidate:local --repository ghcr.io/acme/model"]
+    assert outputs(fakes / "out") == {"digest": DIGEST}
+
+
+@pytest.mark.parametrize(("stdout", "code"), [("pushed", "0"), ("", "1")])
+def test_image_push_fails_without_a_digest(run_script: Runner, fakes: Path, stdout: str, code: str) -> None:
+    result = run_script(
+        "image-push.sh",
+        LOCAL_IMAGE="x:local",
+        IMAGE="ghcr.io/acme/model",
+        FAKE_STDOUT=stdout,
+        FAKE_EXIT=code,
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 1
+    assert not (fakes / "out").exists()
 
 
 # --- fetch-baseline -----------------------------------------------------------------------------------------------
