@@ -77,5 +77,7 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	$(BIN)/mlci check model
 	rm -f $(CI_BASELINE).tmp
 	GITHUB_OUTPUT=$(CI_BASELINE).tmp BASELINE_DIR=$(CI_BASELINE) scripts/fetch-baseline.sh
-	if grep -qx 'found=true' $(CI_BASELINE).tmp; then $(BIN)/mlci compare --baseline $(CI_BASELINE); fi
-	MLCI_BASELINE_SOURCE="$$(sed -n 's/^source=//p' $(CI_BASELINE).tmp)" $(BIN)/mlci report
+	$(BIN)/mlci compare $$(grep -qx 'found=true' $(CI_BASELINE).tmp && echo --baseline $(CI_BASELINE)) \
+	  --baseline-source "$$(sed -n 's/^source=//p' $(CI_BASELINE).tmp)"
+	$(BIN)/mlci report
+	scripts/post_report.py summary $(OUT)/report.md

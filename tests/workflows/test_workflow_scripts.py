@@ -95,24 +95,7 @@ def artifact(fakes: Path, name: str, files: dict[str, str]) -> None:
         (folder / file).write_text(text, encoding="utf-8")
 
 
-# --- write-pr-number, image-name, image-record, sign/verify ------------------------------------------------------
-
-
-def test_write_pr_number_writes_a_positive_integer(run_script: Runner, fakes: Path) -> None:
-    assert run_script("write-pr-number.sh", PR_NUMBER="42").returncode == 0
-    assert (fakes / "artifacts" / "pr-number").read_text() == "42\n"
-
-
-@pytest.mark.parametrize("number", ["4 2", "-1", "42; rm -rf /", "1e3", "12345678901"])
-def test_write_pr_number_refuses_anything_else(run_script: Runner, fakes: Path, number: str) -> None:
-    result = run_script("write-pr-number.sh", PR_NUMBER=number)
-    assert result.returncode == 2 and "positive integer" in result.stderr
-    assert not (fakes / "artifacts").exists()
-
-
-def test_write_pr_number_outside_a_pull_request_writes_nothing(run_script: Runner, fakes: Path) -> None:
-    assert run_script("write-pr-number.sh", PR_NUMBER="0").returncode == 0
-    assert not (fakes / "artifacts").exists()
+# --- image-name, image-record, image-push, sign/verify ----------------------------------------------------------------------
 
 
 def test_image_name_is_lower_case(run_script: Runner, fakes: Path) -> None:

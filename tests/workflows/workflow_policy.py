@@ -27,8 +27,13 @@ PERMISSION_ALLOWLIST: dict[tuple[str, str], dict[str, str]] = {
     ("data-checks.yml", "data"): {"contents": "read"},
     ("train.yml", "train"): {"contents": "read"},
     ("report.yml", "report"): {"contents": "read", "actions": "read", "pull-requests": "write"},
-    ("govern.yml", "govern"): {"contents": "read", "pull-requests": "read"},
-    ("image.yml", "image"): {"contents": "read", "packages": "write", "id-token": "write", "attestations": "write"},
+    ("image.yml", "image"): {
+        "contents": "read",
+        "pull-requests": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+    },
     ("promote.yml", "promote"): {"contents": "read", "packages": "write", "attestations": "read"},
     ("release.yml", "resolve"): {"contents": "read", "actions": "read"},
     ("release.yml", "release"): {"contents": "write"},
@@ -40,7 +45,7 @@ LEVELS = {"none": 0, "read": 1, "write": 2}
 
 # `mlci` subcommands a `run:` may call (the planned CLI surface) and scripts other branches deliver.
 MLCI_COMMANDS = {"run", "config", "check", "compare", "report", "govern", "serve", "image"}
-PENDING_SCRIPTS = {"scripts/post-report.sh", "scripts/post-fork-report.sh"}  # land with issue 5 (report posting)
+PENDING_SCRIPTS = {"scripts/post_report.py"}  # lands with issue 5 (report posting, branch `compare`)
 
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*))?$")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
