@@ -12,26 +12,25 @@ if [[ -z "$reference" ]]; then
   exit 0
 fi
 
+log=$(mktemp)
+body=$(mktemp)
+trap 'rm -f "$log" "$body"' EXIT
 status=0
-mlci check drift --reference "$reference" || status=$?
+mlci check drift --reference "$reference" 2>&1 | tee "$log" || status=$?
 case "$status" in
   0) echo "drift-check: no drift against $reference" >&2; exit 0 ;;
   1) ;;
   *) echo "drift-check: mlci check drift failed (exit $status), no issue filed" >&2; exit "$status" ;;
 esac
 
-body=$(mktemp)
-trap 'rm -f "$body"' EXIT
 # shellcheck disable=SC2016 # backticks below are markdown code, not command substitution
 {
   printf '<!-- mlci-drift -->\nDrift against `%s` found on %s.\n\nRun: %s\n\n' "$reference" "$(date -u +%Y-%m-%d)" "${RUN_URL:-(local run)}"
-  if [[ -f "$checks/drift.md" ]]; then
-    head -c 60000 "$checks/drift.md"
-  elif [[ -f "$checks/drift.json" ]]; then
-    printf '```json\n%s\n```\n' "$(head -c 60000 "$checks/drift.json")"
-  else
-    printf 'The full report is in the run'"'"'s `mlci-drift` artifact.\n'
+  printf '```text\n%s\n```\n\n' "$(tail -c 20000 "$log")"
+  if [[ -f "$checks/drift.json" ]]; then
+    printf '<details><summary>drift.json</summary>\n\n```json\n%s\n```\n</details>\n\n' "$(head -c 40000 "$checks/drift.json")"
   fi
+  printf 'The full report (HTML) is in the run'"'"'s `mlci-drift` artifact.\n'
 } >"$body"
 
 gh label create "$label" --color D93F0B --description "Data drift found by the scheduled mlci drift check" --force >/dev/null

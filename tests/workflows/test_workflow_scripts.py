@@ -18,6 +18,7 @@ COMMIT = "c0ffee" + "0" * 34
 
 FAKE_GH = r"""#!/usr/bin/env bash
 printf 'gh %s\n' "$*" >>"$FAKE_LOG"
+for ((i = 1; i < $#; i++)); do if [[ "${!i}" == --body-file ]]; then j=$((i + 1)); cat "${!j}" >>"$FAKE_LOG.body"; fi; done
 case "$1 $2" in
   "run list") [[ -n "${FAKE_RUN_ID:-}" ]] && echo "$FAKE_RUN_ID"; exit "${FAKE_RUN_LIST_EXIT:-0}" ;;
   "run download")
@@ -367,9 +368,18 @@ def test_drift_check_without_drift_files_nothing(run_script: Runner, fakes: Path
 
 def test_drift_opens_one_labelled_issue(run_script: Runner, fakes: Path) -> None:
     (fakes / "artifacts" / "checks").mkdir(parents=True)
-    (fakes / "artifacts" / "checks" / "drift.md").write_text("| column | drift |\n")
-    result = run_script("drift-check.sh", REFERENCE="ref.csv", FAKE_EXIT="1", RUN_URL="https://example.invalid/run/1")
+    (fakes / "artifacts" / "checks" / "drift.json").write_text('{"suite": "drift"}')
+    result = run_script(
+        "drift-check.sh",
+        REFERENCE="ref.csv",
+        FAKE_EXIT="1",
+        FAKE_STDOUT="drift: 1 of 3 checks failed",
+        RUN_URL="https://example.invalid/run/1",
+    )
     assert result.returncode == 1
+    body = (fakes / "log.body").read_text()
+    assert "drift: 1 of 3 checks failed" in body and '{"suite": "drift"}' in body
+    assert "https://example.invalid/run/1" in body and body.startswith("<!-- mlci-drift -->")
     log = calls(fakes)
     assert log[1].startswith("gh label create mlci-drift")
     assert log[2] == "gh issue list --label mlci-drift --state open --limit 1 --json number --jq .[0].number // empty"
@@ -393,3 +403,15 @@ def test_drift_check_bad_input_files_no_issue(run_script: Runner, fakes: Path) -
 def test_coverage_summary_without_data_says_so(run_script: Runner, fakes: Path) -> None:
     assert run_script("coverage-summary.sh", GITHUB_STEP_SUMMARY=str(fakes / "summary.md")).returncode == 0
     assert "No coverage data" in (fakes / "summary.md").read_text()
+
+
+def test_verify_image_accepts_a_named_signer_repository(run_script: Runner, fakes: Path) -> None:
+    result = run_script(
+        "verify-image.sh",
+        IMAGE="ghcr.io/acme/model",
+        DIGEST=DIGEST,
+        GITHUB_REPOSITORY="acme/model",
+        SIGNER_REPOSITORY="platform/mlci",
+    )
+    assert result.returncode == 0, result.stderr
+    assert r"^https://github\.com/platform/mlci/\.github/workflows/image\.yml@" in calls(fakes)[0]
