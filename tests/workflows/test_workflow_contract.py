@@ -105,14 +105,12 @@ def test_fork_poster_never_checks_out_or_runs_pr_code() -> None:
     doc = DOCS["fork-report.yml"]
     assert triggers(doc) == {"workflow_run"}
     text = (WORKFLOWS / "fork-report.yml").read_text(encoding="utf-8")
-    assert "head_sha" not in "".join(
-        str(step.get("with", {}).get("ref", "")) for job in doc["jobs"].values() for step in job["steps"]
-    )
     for job in doc["jobs"].values():
         for step in job["steps"]:
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert "ref" not in (step.get("with") or {}), "the poster checks out the default branch only"
-            assert "make" not in str(step.get("run", "")).split()[:1], "the poster runs no build"
+            if "run" in step:  # no make, no mlci (no project install): only the stdlib posting script
+                assert str(step["run"]).split()[0] == "scripts/post_report.py", step["run"]
     assert "head_repository.full_name != github.repository" in text, "same-repo PRs are posted by their own run"
 
 

@@ -430,7 +430,8 @@ def check_workflow(path: Path) -> list[Finding]:
 
 def check_action(path: Path) -> list[Finding]:
     """A composite action: pins and one-line runs (it has no jobs, permissions or triggers)."""
-    return check_pins(path) + check_runs(path, load(path)) + check_checkout(path, load(path))
+    doc = load(path)
+    return check_pins(path) + check_runs(path, doc) + check_checkout(path, doc)
 
 
 @cache
