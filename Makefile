@@ -42,7 +42,7 @@ typecheck: setup ## mypy --strict on src/
 pytest: setup ## the test suite with the coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml
 
-test: lint typecheck pytest ## everything: lint, types, tests and coverage
+test: lint typecheck lint-workflows pytest ## everything: lint, types, workflow linters, tests and coverage
 
 bench: setup ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/python bench/bench_run.py
@@ -74,3 +74,34 @@ check: setup ## schema + deepchecks data suites, then model_evaluation + gates o
 .PHONY: govern
 govern: setup ## evaluate the governance policy on $(OUT)/ -> governance.json (exit 1: a required rule failed)
 	$(BIN)/mlci govern --artifacts $(OUT) $(GOVERN_ARGS)
+# --- Workflows (issue 6): the static gate on .github/ and the PR pipeline run locally ------------------------------
+.PHONY: lint-workflows ci
+HADOLINT_THRESHOLD ?= warning
+CI_BASELINE := .artifacts-baseline
+
+lint-workflows: setup ## zizmor (auditor, offline), actionlint + shellcheck, check-jsonschema, hadolint: 0 findings
+	$(BIN)/zizmor --offline --strict-collection --persona=auditor --no-progress .github/
+	test -x $(BIN)/shellcheck
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/shellcheck -x scripts/*.sh
+	if [ -f Dockerfile ]; then $(BIN)/hadolint --failure-threshold $(HADOLINT_THRESHOLD) Dockerfile; \
+	else echo "lint-workflows: no Dockerfile, hadolint skipped"; fi
+
+ci: setup ## run locally, in order, what the pull_request workflow runs (lint, test, data, train, model checks, compare, report)
+	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) lint-workflows
+	$(MAKE) pytest
+	$(MAKE) run
+	$(BIN)/mlci check data
+	$(BIN)/mlci check model
+	rm -f $(CI_BASELINE).tmp
+	GITHUB_OUTPUT=$(CI_BASELINE).tmp BASELINE_DIR=$(CI_BASELINE) scripts/fetch-baseline.sh
+	$(BIN)/mlci compare $$(grep -qx 'found=true' $(CI_BASELINE).tmp && echo --baseline $(CI_BASELINE)) \
+	  --baseline-source "$$(sed -n 's/^source=//p' $(CI_BASELINE).tmp)"
+	$(BIN)/mlci report
+	scripts/post_report.py summary $(OUT)/report.md

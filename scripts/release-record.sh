@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Resolve what a release ships: the image a successful MAIN_WORKFLOW push run built for COMMIT. Such a run only
+# builds an image after governance passed, so this is the governed digest. Downloads that run's governance record
+# and image record into RECORD_DIR and writes image=, digest=, run-id= to $GITHUB_OUTPUT (stdout when unset).
+# Without ROLLBACK=true it refuses a commit older than the latest release (a rollback must say so).
+set -euo pipefail
+
+MAIN_WORKFLOW=${MAIN_WORKFLOW:-main.yml}
+GOVERNANCE_ARTIFACT=${GOVERNANCE_ARTIFACT:-mlci-governance-main}
+IMAGE_ARTIFACT=${IMAGE_ARTIFACT:-mlci-image-main}
+RECORD_DIR=${RECORD_DIR:-.release-record}
+out=${GITHUB_OUTPUT:-/dev/stdout}
+die() { printf 'release-record: %s\n' "$1" >&2; exit "${2:-2}"; }
+
+commit=${COMMIT:-}
+[[ "$commit" =~ ^[0-9a-f]{40}$ ]] || die "commit must be a full 40-hex commit SHA of main, got '$commit'"
+
+run_id=$(gh run list --workflow "$MAIN_WORKFLOW" --commit "$commit" --event push --status success --limit 1 \
+  --json databaseId --jq '.[0].databaseId // empty')
+[[ "$run_id" =~ ^[0-9]+$ ]] ||
+  die "no successful $MAIN_WORKFLOW run for commit $commit: only a commit whose main run passed governance and pushed an image can be released" 1
+
+rm -rf "$RECORD_DIR"
+mkdir -p "$RECORD_DIR"
+gh run download "$run_id" --name "$GOVERNANCE_ARTIFACT" --dir "$RECORD_DIR" ||
+  die "run $run_id has no $GOVERNANCE_ARTIFACT artifact (expired? re-run main for that commit)" 1
+gh run download "$run_id" --name "$IMAGE_ARTIFACT" --dir "$RECORD_DIR" ||
+  die "run $run_id has no $IMAGE_ARTIFACT artifact (expired? re-run main for that commit)" 1
+for file in governance.json image.json; do
+  [[ -f "$RECORD_DIR/$file" ]] || die "run $run_id's records lack $file" 1
+done
+
+field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RECORD_DIR/image.json" "$1"; }
+image=$(field image) || die "$RECORD_DIR/image.json is not a valid image record"
+digest=$(field digest) || die "$RECORD_DIR/image.json is not a valid image record"
+recorded=$(field commit) || die "$RECORD_DIR/image.json is not a valid image record"
+[[ "$recorded" == "$commit" ]] || die "image record of run $run_id is for commit $recorded, not $commit" 1
+# shellcheck source=scripts/image-ref.sh
+source "$(dirname "$0")/image-ref.sh"
+IMAGE=$image DIGEST=$digest image_ref || exit 2
+
+if [[ "${ROLLBACK:-false}" != true ]]; then
+  latest=$(gh release view --json tagName --jq .tagName 2>/dev/null || true)
+  if [[ -n "$latest" ]] && released=$(git rev-parse --verify --quiet "refs/tags/$latest^{commit}") &&
+    [[ "$released" != "$commit" ]] && git merge-base --is-ancestor "$commit" "$released"; then
+    die "commit $commit is older than the latest release $latest: run again with rollback to go back" 1
+  fi
+fi
+
+{
+  printf 'image=%s\n' "$image"
+  printf 'digest=%s\n' "$digest"
+  printf 'run-id=%s\n' "$run_id"
+} >>"$out"
+echo "release-record: $commit -> $ref (main run $run_id)" >&2

@@ -1,0 +1,188 @@
+"""Contract tests: the workflows in .github/ satisfy the policy in workflow_policy.py, and fit together (callers and
+callees, uploads and downloads across jobs and runs, the PR pipeline and `make ci`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from workflow_policy import (
+    PINS_FILE,
+    ROOT,
+    WORKFLOWS,
+    artifact_steps,
+    check_action,
+    check_workflow,
+    is_reusable,
+    load,
+    local_target,
+    pins,
+    triggers,
+)
+
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+DOCS = {path.name: load(path) for path in WORKFLOW_FILES}
+SHARED_PINS = ROOT.parent / "shared" / "action-pins.md"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow_satisfies_the_policy(path: Path) -> None:
+    findings = check_workflow(path)
+    assert not findings, "\n".join(map(str, findings))
+
+
+@pytest.mark.parametrize("path", ACTION_FILES, ids=lambda p: p.parent.name)
+def test_composite_action_satisfies_the_policy(path: Path) -> None:
+    findings = check_action(path)
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_every_trigger_has_an_entry_workflow() -> None:
+    seen = set().union(*(triggers(doc) for doc in DOCS.values()))
+    assert {"pull_request", "push", "workflow_dispatch", "workflow_run", "schedule"} <= seen
+
+
+def test_at_least_five_reusable_workflows_each_taking_python_version_and_runs_on() -> None:
+    reusable = {name: doc for name, doc in DOCS.items() if is_reusable(doc)}
+    assert len(reusable) >= 5, sorted(reusable)
+    for name, doc in reusable.items():
+        inputs = doc["on"]["workflow_call"]["inputs"]
+        assert {"python-version", "runs-on"} <= set(inputs), name
+        for job_id, job in doc["jobs"].items():
+            assert job["runs-on"] == "${{ inputs.runs-on }}", f"{name}:{job_id} ignores the runs-on input"
+
+
+def test_reusable_workflows_assume_nothing_of_the_caller() -> None:
+    """Called as OWNER/REPO/.github/workflows/X.yml@vN they see only their inputs: no secrets, vars or caller env."""
+    for name, doc in DOCS.items():
+        if not is_reusable(doc):
+            continue
+        text = (WORKFLOWS / name).read_text(encoding="utf-8")
+        assert "secrets." not in text and "vars." not in text, name
+        assert "secrets" not in doc["on"]["workflow_call"], name
+
+
+def test_every_pin_is_a_row_of_the_shared_pin_table() -> None:
+    used = set()
+    for path in [*WORKFLOW_FILES, *ACTION_FILES]:
+        used |= set(
+            re.findall(r"uses:\s*([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", path.read_text(encoding="utf-8"))
+        )
+    assert used, "no pinned actions found"
+    assert used <= set(pins()), sorted(used - set(pins()))
+
+
+@pytest.mark.skipif(
+    not SHARED_PINS.is_file(), reason="../shared/action-pins.md exists only in the development checkout"
+)
+def test_vendored_pin_table_is_the_shared_one() -> None:
+    assert PINS_FILE.read_text(encoding="utf-8") == SHARED_PINS.read_text(encoding="utf-8")
+
+
+def test_id_token_write_only_where_something_is_signed_or_attested() -> None:
+    for name, doc in DOCS.items():
+        for job_id, job in doc["jobs"].items():
+            if (job.get("permissions") or {}).get("id-token") != "write":
+                continue
+            uses = [str(step.get("uses", "")) for step in job.get("steps", [])]
+            if "uses" in job:  # a caller: the callee must sign or attest
+                callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
+                uses = [str(step.get("uses", "")) for j in callee["jobs"].values() for step in j.get("steps", [])]
+            assert any(
+                u.startswith(("actions/attest-build-provenance@", "sigstore/cosign-installer@")) for u in uses
+            ), f"{name}:{job_id}"
+
+
+def test_pull_request_workflow_posts_from_same_repo_prs_only() -> None:
+    report = DOCS["pull-request.yml"]["jobs"]["report"]["with"]
+    assert report["post-comment"] == "${{ github.event.pull_request.head.repo.full_name == github.repository }}"
+
+
+def test_fork_poster_never_checks_out_or_runs_pr_code() -> None:
+    doc = DOCS["fork-report.yml"]
+    assert triggers(doc) == {"workflow_run"}
+    text = (WORKFLOWS / "fork-report.yml").read_text(encoding="utf-8")
+    for job in doc["jobs"].values():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert "ref" not in (step.get("with") or {}), "the poster checks out the default branch only"
+            if "run" in step:  # no make, no mlci (no project install): only the stdlib posting script
+                assert str(step["run"]).split()[0] == "scripts/post_report.py", step["run"]
+    assert "head_repository.full_name != github.repository" in text, "same-repo PRs are posted by their own run"
+
+
+def test_baseline_and_release_read_the_artifacts_main_uploads() -> None:
+    """Cross-run names held in env: (scripts download them with gh) match what main.yml uploads."""
+    main_uploads = {s.name for s in artifact_steps(DOCS["main.yml"]) if s.kind == "upload"}
+    report_call = DOCS["pull-request.yml"]["jobs"]["report"]["with"]
+    assert report_call["baseline-workflow"] == "main.yml"
+    assert report_call["baseline-artifact-name"] in main_uploads
+    resolve_env = next(s["env"] for s in DOCS["release.yml"]["jobs"]["resolve"]["steps"] if "env" in s)
+    assert resolve_env["MAIN_WORKFLOW"] == "main.yml"
+    assert {resolve_env["GOVERNANCE_ARTIFACT"], resolve_env["IMAGE_ARTIFACT"]} <= main_uploads
+
+
+def test_release_runs_in_the_production_environment_and_main_in_staging() -> None:
+    assert DOCS["release.yml"]["jobs"]["production"]["with"]["environment"] == "production"
+    assert DOCS["main.yml"]["jobs"]["staging"]["with"]["environment"] == "staging"
+    assert DOCS["promote.yml"]["jobs"]["promote"]["environment"] == "${{ inputs.environment }}"
+    rollback = DOCS["release.yml"]["on"]["workflow_dispatch"]["inputs"]["rollback"]
+    assert rollback["type"] == "boolean" and rollback["default"] is False
+
+
+def test_drift_runs_on_schedule_and_dispatch() -> None:
+    assert triggers(DOCS["drift.yml"]) == {"schedule", "workflow_dispatch"}
+
+
+def _pr_pipeline_commands() -> list[str]:
+    """The `make`/`mlci` lines the pull_request workflow runs, job by job, in file order."""
+    commands = []
+    for job in DOCS["pull-request.yml"]["jobs"].values():
+        callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
+        for callee_job in callee["jobs"].values():
+            commands += [
+                str(s["run"])
+                for s in callee_job["steps"]
+                if "run" in s and str(s["run"]).split()[0] in ("make", "mlci")
+            ]
+    return commands
+
+
+def test_make_ci_runs_the_pr_pipeline_commands() -> None:
+    """`make ci` runs every make target and mlci command the PR pipeline runs (the report job's commands last)."""
+    recipe = re.search(r"^ci:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert recipe, "no ci target"
+    lines = recipe.group(1)
+    for command in _pr_pipeline_commands():
+        words = command.split()
+        expected = f"$(MAKE) {words[1]}" if words[0] == "make" else f"$(BIN)/mlci {words[1]}"
+        assert expected in lines, f"make ci does not run `{command}`"
+    assert lines.index("$(BIN)/mlci compare") < lines.index("$(BIN)/mlci report")
+
+
+def test_dependabot_covers_the_lock_actions_and_the_dockerfile() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
+    assert {"uv", "github-actions", "docker"} <= ecosystems
+    assert all(update.get("cooldown") for update in config["updates"])
+
+
+def test_codeowners_guard_params_data_and_workflows() -> None:
+    owned = {
+        line.split()[0]
+        for line in (ROOT / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    assert {"params.yaml", "/data/", "/.github/"} <= owned
+
+
+def test_readme_names_the_real_required_checks() -> None:
+    """Branch protection needs the exact check names: "<caller job name> / <callee job name>"."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for job in DOCS["pull-request.yml"]["jobs"].values():
+        callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
+        for callee_job in callee["jobs"].values():
+            assert f"`{job['name']} / {callee_job['name']}`" in readme

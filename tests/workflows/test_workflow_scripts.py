@@ -1,0 +1,417 @@
+"""The scripts the workflows call, run here with fake `gh`, `cosign` and `mlci` on PATH (they log their arguments
+and answer from environment variables), and a real git and make for the baseline fallback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from workflow_policy import ROOT
+
+SCRIPTS = ROOT / "scripts"
+DIGEST = "sha256:" + "ab" * 32
+COMMIT = "c0ffee" + "0" * 34
+
+FAKE_GH = r"""#!/usr/bin/env bash
+printf 'gh %s\n' "$*" >>"$FAKE_LOG"
+for ((i = 1; i < $#; i++)); do if [[ "${!i}" == --body-file ]]; then j=$((i + 1)); cat "${!j}" >>"$FAKE_LOG.body"; fi; done
+case "$1 $2" in
+  "run list") [[ -n "${FAKE_RUN_ID:-}" ]] && echo "$FAKE_RUN_ID"; exit "${FAKE_RUN_LIST_EXIT:-0}" ;;
+  "run download")
+    while (($#)); do case "$1" in --name) name=$2; shift ;; --dir) dir=$2; shift ;; esac; shift; done
+    [[ -d "$FAKE_ARTIFACTS/$name" ]] || exit 1
+    mkdir -p "$dir" && cp -r "$FAKE_ARTIFACTS/$name/." "$dir/" ;;
+  "release view")
+    if [[ "$3" == --json ]]; then [[ -n "${FAKE_LATEST_RELEASE:-}" ]] || exit 1; echo "$FAKE_LATEST_RELEASE"
+    else [[ " ${FAKE_EXISTING_RELEASES:-} " == *" $3 "* ]] || exit 1; fi ;;
+  "issue list") echo "${FAKE_OPEN_ISSUE:-}" ;;
+esac
+exit 0
+"""
+FAKE_TOOL = r"""#!/usr/bin/env bash
+printf '%s %s\n' "$(basename "$0")" "$*" >>"$FAKE_LOG"
+if [[ -n "${FAKE_STDOUT:-}" ]]; then printf '%s\n' "$FAKE_STDOUT"; fi
+exit "${FAKE_EXIT:-0}"
+"""
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_IDENTITY}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def fakes(tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    for name, text in {"gh": FAKE_GH, "cosign": FAKE_TOOL, "mlci": FAKE_TOOL}.items():
+        (bin_dir / name).write_text(text, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    return tmp_path
+
+
+@pytest.fixture
+def run_script(fakes: Path) -> Runner:
+    def runner(script: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_", "FAKE_"))}
+        full_env.update(PATH=f"{fakes / 'fakebin'}:{os.environ['PATH']}", FAKE_LOG=str(fakes / "log"), **env)
+        return subprocess.run(
+            [str(SCRIPTS / script)],
+            cwd=cwd or fakes,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return runner
+
+
+def calls(fakes: Path) -> list[str]:
+    log = fakes / "log"
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines())
+
+
+def artifact(fakes: Path, name: str, files: dict[str, str]) -> None:
+    folder = fakes / "artifacts-store" / name
+    folder.mkdir(parents=True)
+    for file, text in files.items():
+        (folder / file).write_text(text, encoding="utf-8")
+
+
+# --- image-name, image-record, image-push, sign/verify ----------------------------------------------------------------------
+
+
+def test_image_name_is_lower_case(run_script: Runner, fakes: Path) -> None:
+    result = run_script("image-name.sh", GITHUB_REPOSITORY="Acme/Churn-Model", GITHUB_OUTPUT=str(fakes / "out"))
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {"image": "ghcr.io/acme/churn-model"}
+
+
+def test_image_name_refuses_a_bad_registry(run_script: Runner) -> None:
+    result = run_script("image-name.sh", GITHUB_REPOSITORY="acme/model", REGISTRY="bad host")
+    assert result.returncode == 2 and "not a valid image repository" in result.stderr
+
+
+def test_image_record_writes_image_digest_commit(run_script: Runner, fakes: Path) -> None:
+    result = run_script("image-record.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST, COMMIT=COMMIT, RECORD_DIR="rec")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((fakes / "rec" / "image.json").read_text()) == {
+        "image": "ghcr.io/acme/model",
+        "digest": DIGEST,
+        "commit": COMMIT,
+    }
+
+
+@pytest.mark.parametrize(
+    ("image", "digest", "commit", "message"),
+    [
+        ("ghcr.io/acme/model", "sha256:abc", COMMIT, "DIGEST must be"),
+        ("ghcr.io/Acme/model", DIGEST, COMMIT, "IMAGE must be"),
+        ("ghcr.io/acme/model", DIGEST, "main", "COMMIT must be"),
+    ],
+)
+def test_image_record_refuses_bad_values(
+    run_script: Runner, fakes: Path, image: str, digest: str, commit: str, message: str
+) -> None:
+    result = run_script("image-record.sh", IMAGE=image, DIGEST=digest, COMMIT=commit, RECORD_DIR="rec")
+    assert result.returncode == 2 and message in result.stderr
+    assert not (fakes / "rec" / "image.json").exists()
+
+
+def test_sign_image_signs_the_digest_never_a_tag(run_script: Runner, fakes: Path) -> None:
+    assert run_script("sign-image.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST).returncode == 0
+    assert calls(fakes) == [f"cosign sign --yes ghcr.io/acme/model@{DIGEST}"]
+    assert run_script("sign-image.sh", IMAGE="ghcr.io/acme/model", DIGEST="latest").returncode == 2
+    assert len(calls(fakes)) == 1
+
+
+def test_verify_image_checks_signer_workflow_and_provenance(run_script: Runner, fakes: Path) -> None:
+    result = run_script("verify-image.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST, GITHUB_REPOSITORY="acme/my.model")
+    assert result.returncode == 0, result.stderr
+    cosign, gh = calls(fakes)
+    assert r"--certificate-identity-regexp ^https://github\.com/acme/my\.model/\.github/workflows/image\.yml@" in cosign
+    assert "--certificate-github-workflow-repository acme/my.model" in cosign
+    assert gh == f"gh attestation verify oci://ghcr.io/acme/model@{DIGEST} --repo acme/my.model"
+
+
+def test_verify_image_fails_when_the_signature_does_not_verify(run_script: Runner, fakes: Path) -> None:
+    result = run_script(
+        "verify-image.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST, GITHUB_REPOSITORY="acme/model", FAKE_EXIT="1"
+    )
+    assert result.returncode == 1
+    assert [line.split()[0] for line in calls(fakes)] == ["cosign"], "no provenance check after a failed signature"
+
+
+def test_image_push_outputs_the_pushed_digest(run_script: Runner, fakes: Path) -> None:
+    result = run_script(
+        "image-push.sh",
+        LOCAL_IMAGE="mlci-candidate:local",
+        IMAGE="ghcr.io/acme/model",
+        FAKE_STDOUT=f"ghcr.io/acme/model:{COMMIT} {DIGEST}",
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert calls(fakes) == ["mlci image push mlci-candidate:local --repository ghcr.io/acme/model"]
+    assert outputs(fakes / "out") == {"digest": DIGEST}
+
+
+@pytest.mark.parametrize(("stdout", "code"), [("pushed", "0"), ("", "1")])
+def test_image_push_fails_without_a_digest(run_script: Runner, fakes: Path, stdout: str, code: str) -> None:
+    result = run_script(
+        "image-push.sh",
+        LOCAL_IMAGE="x:local",
+        IMAGE="ghcr.io/acme/model",
+        FAKE_STDOUT=stdout,
+        FAKE_EXIT=code,
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 1
+    assert not (fakes / "out").exists()
+
+
+# --- fetch-baseline -----------------------------------------------------------------------------------------------
+
+
+def test_fetch_baseline_prefers_mains_artifacts(run_script: Runner, fakes: Path) -> None:
+    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}"})
+    result = run_script(
+        "fetch-baseline.sh",
+        FAKE_RUN_ID="123",
+        FAKE_ARTIFACTS=str(fakes / "artifacts-store"),
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {
+        "found": "true",
+        "source": "artifacts of main.yml run 123 on main",
+        "dir": ".artifacts-baseline",
+    }
+    assert (fakes / ".artifacts-baseline" / "metrics.json").exists()
+    assert "gh run list --workflow main.yml --branch main --event push --status success" in calls(fakes)[0]
+
+
+@pytest.fixture
+def main_repo(tmp_path: Path) -> Path:
+    """A git repository whose main branch has a Makefile with a `run` target writing $(OUT)/metrics.json."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Makefile").write_text("run:\n\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json\n", encoding="utf-8")
+    for command in (
+        ["init", "-q", "-b", "main"],
+        ["add", "Makefile"],
+        ["commit", "-q", "-m", "main"],
+        ["checkout", "-q", "-b", "pr"],
+    ):
+        git(repo, *command)
+    return repo
+
+
+def test_fetch_baseline_falls_back_to_retraining_main(run_script: Runner, fakes: Path, main_repo: Path) -> None:
+    result = run_script("fetch-baseline.sh", cwd=main_repo, FAKE_RUN_ID="", GITHUB_OUTPUT=str(fakes / "out"))
+    assert result.returncode == 0, result.stderr
+    found = outputs(fakes / "out")
+    assert found["found"] == "true" and found["source"].startswith("main retrained at ")
+    assert (main_repo / ".artifacts-baseline" / "metrics.json").exists()
+    assert len(git(main_repo, "worktree", "list").splitlines()) == 1, "the temporary worktree is removed"
+
+
+def test_fetch_baseline_falls_back_when_the_artifact_expired(run_script: Runner, fakes: Path, main_repo: Path) -> None:
+    result = run_script(
+        "fetch-baseline.sh",
+        cwd=main_repo,
+        FAKE_RUN_ID="7",
+        FAKE_ARTIFACTS=str(fakes / "none"),
+        GITHUB_OUTPUT=str(fakes / "out"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "expired?" in result.stderr
+    assert outputs(fakes / "out")["source"].startswith("main retrained at ")
+
+
+def test_fetch_baseline_without_main_reports_no_baseline(run_script: Runner, fakes: Path) -> None:
+    git(fakes, "init", "-q", "-b", "first")
+    result = run_script("fetch-baseline.sh", FAKE_RUN_LIST_EXIT="1", GITHUB_OUTPUT=str(fakes / "out"))
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {"found": "false", "source": "none (no main model yet)", "dir": ""}
+
+
+def test_fetch_baseline_refuses_a_dangerous_folder(run_script: Runner) -> None:
+    result = run_script("fetch-baseline.sh", BASELINE_DIR="/")
+    assert result.returncode == 2 and "folder of its own" in result.stderr
+
+
+# --- release-record and create-release ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def main_run(fakes: Path) -> dict[str, str]:
+    artifact(fakes, "mlci-governance-main", {"governance.json": "{}", "model_card.md": "# card\n"})
+    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": COMMIT}
+    artifact(fakes, "mlci-image-main", {"image.json": json.dumps(record)})
+    return {"FAKE_RUN_ID": "99", "FAKE_ARTIFACTS": str(fakes / "artifacts-store"), "GITHUB_OUTPUT": str(fakes / "out")}
+
+
+def test_release_record_resolves_the_governed_digest(run_script: Runner, fakes: Path, main_run: dict[str, str]) -> None:
+    result = run_script("release-record.sh", COMMIT=COMMIT, **main_run)
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {"image": "ghcr.io/acme/model", "digest": DIGEST, "run-id": "99"}
+    assert {p.name for p in (fakes / ".release-record").iterdir()} == {"governance.json", "model_card.md", "image.json"}
+    assert f"--commit {COMMIT} --event push --status success" in calls(fakes)[0]
+
+
+def test_release_record_refuses_a_commit_without_a_successful_main_run(
+    run_script: Runner, main_run: dict[str, str]
+) -> None:
+    result = run_script("release-record.sh", COMMIT=COMMIT, **{**main_run, "FAKE_RUN_ID": ""})
+    assert result.returncode == 1 and "no successful main.yml run" in result.stderr
+
+
+def test_release_record_refuses_a_record_for_another_commit(run_script: Runner, main_run: dict[str, str]) -> None:
+    other = "d" * 40
+    result = run_script("release-record.sh", COMMIT=other, **main_run)
+    assert result.returncode == 1 and f"is for commit {COMMIT}, not {other}" in result.stderr
+
+
+@pytest.mark.parametrize("commit", ["", "main", "abc123", COMMIT.upper()])
+def test_release_record_refuses_a_malformed_commit(run_script: Runner, main_run: dict[str, str], commit: str) -> None:
+    result = run_script("release-record.sh", COMMIT=commit, **main_run)
+    assert result.returncode == 2 and "full 40-hex" in result.stderr
+
+
+def test_release_record_refuses_going_back_unless_rollback(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    git(fakes, "init", "-q", "-b", "main")
+    git(fakes, "commit", "-q", "--allow-empty", "-m", "old")
+    old = git(fakes, "rev-parse", "HEAD")
+    git(fakes, "commit", "-q", "--allow-empty", "-m", "new")
+    git(fakes, "tag", "model-new")
+    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": old}
+    (fakes / "artifacts-store" / "mlci-image-main" / "image.json").write_text(json.dumps(record))
+    refused = run_script("release-record.sh", COMMIT=old, FAKE_LATEST_RELEASE="model-new", **main_run)
+    assert refused.returncode == 1 and "older than the latest release model-new" in refused.stderr
+    allowed = run_script("release-record.sh", COMMIT=old, ROLLBACK="true", FAKE_LATEST_RELEASE="model-new", **main_run)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.fixture
+def record_dir(fakes: Path) -> Path:
+    folder = fakes / ".release-record"
+    folder.mkdir()
+    for name in ("model_card.md", "governance.json", "image.json"):
+        (folder / name).write_text("{}\n")
+    return folder
+
+
+def test_create_release_creates_a_tagged_release_with_the_records(
+    run_script: Runner, fakes: Path, record_dir: Path
+) -> None:
+    result = run_script("create-release.sh", COMMIT=COMMIT, IMAGE="ghcr.io/acme/model", DIGEST=DIGEST)
+    assert result.returncode == 0, result.stderr
+    create = calls(fakes)[-1]
+    assert create.startswith(f"gh release create model-{COMMIT[:12]} --target {COMMIT}")
+    assert "--latest=false" not in create
+    assert all(f"{record_dir.name}/{name}" in create for name in ("model_card.md", "governance.json", "image.json"))
+
+
+def test_create_release_for_a_rollback_is_not_latest(run_script: Runner, fakes: Path, record_dir: Path) -> None:
+    assert run_script("create-release.sh", COMMIT=COMMIT, ROLLBACK="true").returncode == 0
+    assert "--latest=false" in calls(fakes)[-1]
+
+
+def test_create_release_reuses_an_existing_release(run_script: Runner, fakes: Path, record_dir: Path) -> None:
+    result = run_script(
+        "create-release.sh", COMMIT=COMMIT, ROLLBACK="true", FAKE_EXISTING_RELEASES=f"model-{COMMIT[:12]}"
+    )
+    assert result.returncode == 0, result.stderr
+    assert calls(fakes)[-1].startswith(f"gh release upload model-{COMMIT[:12]}") and "--clobber" in calls(fakes)[-1]
+
+
+def test_create_release_refuses_an_incomplete_record(run_script: Runner, fakes: Path, record_dir: Path) -> None:
+    (record_dir / "governance.json").unlink()
+    result = run_script("create-release.sh", COMMIT=COMMIT)
+    assert result.returncode == 2 and "governance.json" in result.stderr
+    assert calls(fakes) == []
+
+
+# --- drift-check --------------------------------------------------------------------------------------------------
+
+
+def test_drift_check_without_a_reference_skips(run_script: Runner, fakes: Path) -> None:
+    result = run_script("drift-check.sh", REFERENCE="")
+    assert result.returncode == 0 and "::notice::drift check skipped" in result.stdout
+    assert calls(fakes) == []
+
+
+def test_drift_check_without_drift_files_nothing(run_script: Runner, fakes: Path) -> None:
+    assert run_script("drift-check.sh", REFERENCE="ref.csv").returncode == 0
+    assert calls(fakes) == ["mlci check drift --reference ref.csv"]
+
+
+def test_drift_opens_one_labelled_issue(run_script: Runner, fakes: Path) -> None:
+    (fakes / "artifacts" / "checks").mkdir(parents=True)
+    (fakes / "artifacts" / "checks" / "drift.json").write_text('{"suite": "drift"}')
+    result = run_script(
+        "drift-check.sh",
+        REFERENCE="ref.csv",
+        FAKE_EXIT="1",
+        FAKE_STDOUT="drift: 1 of 3 checks failed",
+        RUN_URL="https://example.invalid/run/1",
+    )
+    assert result.returncode == 1
+    body = (fakes / "log.body").read_text()
+    assert "drift: 1 of 3 checks failed" in body and '{"suite": "drift"}' in body
+    assert "https://example.invalid/run/1" in body and body.startswith("<!-- mlci-drift -->")
+    log = calls(fakes)
+    assert log[1].startswith("gh label create mlci-drift")
+    assert log[2] == "gh issue list --label mlci-drift --state open --limit 1 --json number --jq .[0].number // empty"
+    assert log[3].startswith("gh issue create --title Data drift detected --label mlci-drift --body-file")
+
+
+def test_drift_updates_the_open_issue_instead_of_opening_another(run_script: Runner, fakes: Path) -> None:
+    result = run_script("drift-check.sh", REFERENCE="ref.csv", FAKE_EXIT="1", FAKE_OPEN_ISSUE="17")
+    assert result.returncode == 1
+    log = calls(fakes)
+    assert log[3].startswith("gh issue edit 17 --body-file") and log[4].startswith("gh issue comment 17")
+    assert not any("issue create" in line for line in log)
+
+
+def test_drift_check_bad_input_files_no_issue(run_script: Runner, fakes: Path) -> None:
+    result = run_script("drift-check.sh", REFERENCE="missing.csv", FAKE_EXIT="2")
+    assert result.returncode == 2 and "no issue filed" in result.stderr
+    assert calls(fakes) == ["mlci check drift --reference missing.csv"]
+
+
+def test_coverage_summary_without_data_says_so(run_script: Runner, fakes: Path) -> None:
+    assert run_script("coverage-summary.sh", GITHUB_STEP_SUMMARY=str(fakes / "summary.md")).returncode == 0
+    assert "No coverage data" in (fakes / "summary.md").read_text()
+
+
+def test_verify_image_accepts_a_named_signer_repository(run_script: Runner, fakes: Path) -> None:
+    result = run_script(
+        "verify-image.sh",
+        IMAGE="ghcr.io/acme/model",
+        DIGEST=DIGEST,
+        GITHUB_REPOSITORY="acme/model",
+        SIGNER_REPOSITORY="platform/mlci",
+    )
+    assert result.returncode == 0, result.stderr
+    assert r"^https://github\.com/platform/mlci/\.github/workflows/image\.yml@" in calls(fakes)[0]
