@@ -16,6 +16,12 @@ from mlci.errors import ArtifactError
 FORMAT_VERSION = 1
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def dumps_json(payload: Any) -> str:
     """Stable JSON: sorted keys, fixed indentation, trailing newline (byte-identical for equal data)."""
     return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -29,6 +35,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "wb") as out:
             out.write(blob)
+        Path(temp).chmod(0o666 & ~_umask())  # mkstemp makes 0600; the file gets the usual mode
         Path(temp).replace(path)
     except OSError as exc:
         raise ArtifactError(f"{path}: cannot write: {exc.strerror or exc}") from None
@@ -62,9 +69,7 @@ def staged(out: Path) -> Iterator[RunFolder]:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; the final folder gets the usual mode
+        temp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; the final folder gets the usual mode
     except OSError as exc:
         raise ArtifactError(f"{out}: cannot write the output folder: {exc.strerror or exc}") from None
     try:

@@ -17,7 +17,8 @@ from typing import Any
 from mlci.errors import ArtifactError
 
 MARKER = "<!-- mlci-report -->"
-CHECK_STATUSES = ("passed", "failed", "not-run")
+# As `mlci check` writes them (mlci/checks/outcome.py); `warned` is deepchecks' warn grade.
+CHECK_STATUSES = ("passed", "warned", "failed", "not-run")
 _CELL_CHARS = 80
 
 
@@ -25,7 +26,7 @@ _CELL_CHARS = 80
 class CheckRow:
     name: str
     condition: str
-    status: str  # passed | failed | not-run | unknown
+    status: str  # one of CHECK_STATUSES, or unknown
     value: str
 
 
@@ -229,7 +230,9 @@ def checks_section(suites: Sequence[CheckSuite] | None) -> str:
         lines = [f"**{cell(suite.name)}**: {summary or 'no checks listed'}", ""]
         if suite.checks:
             lines += ["| check | condition | status | value |", "|---|---|---|---|"]
-            ordered = sorted(suite.checks, key=lambda c: (c.status != "failed", c.status != "not-run"))
+            ordered = sorted(
+                suite.checks, key=lambda c: (c.status != "failed", c.status != "not-run", c.status != "warned")
+            )
             for check in ordered:
                 status = f"**{check.status}**" if check.status == "failed" else check.status
                 lines.append(f"| {cell(check.name)} | {cell(check.condition)} | {status} | {cell(check.value)} |")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlci.errors import ArtifactError
-from mlci.report import MARKER, CheckSuite, Section, cell, fit, parse_check_summary, render
+from mlci.report import MARKER, CheckSuite, Section, cell, checks_section, fit, parse_check_summary, render
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = ("same", "worse", "not-like-for-like", "no-baseline")
@@ -107,3 +107,22 @@ def test_images_are_embedded_only_when_given() -> None:
     comparison = json.loads((GOLDEN / "same.json").read_text(encoding="utf-8"))
     text = render(comparison, [], max_chars=65_536, images=["plots/roc.png"])
     assert "![plots/roc.png](plots/roc.png)" in text
+
+
+def test_warned_checks_keep_their_status_and_sort_after_failures() -> None:
+    suite = parse_check_summary(
+        "data_integrity",
+        json.dumps(
+            {
+                "checks": [
+                    {"name": "ok", "status": "passed"},
+                    {"name": "dupes", "status": "warned", "value": 0.12},
+                    {"name": "nulls", "status": "failed", "value": 0.5},
+                ]
+            }
+        ),
+    )
+    assert [c.status for c in suite.checks] == ["passed", "warned", "failed"]
+    text = checks_section([suite])
+    assert "1 passed, 1 warned, 1 failed" in text
+    assert text.index("nulls") < text.index("dupes") < text.index("| ok |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,19 @@ from mlci.artifacts import dumps_json, staged, write_atomic
 from mlci.errors import ArtifactError
 
 
+def _current_umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def test_write_atomic_replaces_and_leaves_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "out.json"
     write_atomic(target, dumps_json({"b": 1, "a": [1.5]}))
     write_atomic(target, b"second")
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
 
 
 def test_write_atomic_names_the_file_it_cannot_write(tmp_path: Path) -> None:
