@@ -42,6 +42,9 @@ typecheck: setup ## mypy --strict on src/
 pytest: setup ## the test suite with the coverage gate
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml
 
+test-model: setup ## behavioral tests (tests/model) against the model in $(OUT)/, as CI runs them after training
+	MLCI_ARTIFACTS=$(OUT) $(BIN)/pytest tests/model --no-cov -q
+
 test: lint typecheck lint-workflows pytest ## everything: lint, types, workflow linters, tests and coverage
 
 bench: setup ## benchmarks; figures go to docs/benchmarks.md
@@ -99,6 +102,7 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	$(MAKE) run
 	$(BIN)/mlci check data
 	$(BIN)/mlci check model
+	$(MAKE) test-model
 	rm -f $(CI_BASELINE).tmp
 	GITHUB_OUTPUT=$(CI_BASELINE).tmp BASELINE_DIR=$(CI_BASELINE) scripts/fetch-baseline.sh
 	$(BIN)/mlci compare $$(grep -qx 'found=true' $(CI_BASELINE).tmp && echo --baseline $(CI_BASELINE)) \
