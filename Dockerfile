@@ -16,8 +16,8 @@ RUN --mount=type=secret,id=ca_bundle \
     && python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-deps --require-hashes --only-binary=:all: -r /tmp/requirements-serve.txt \
     && /opt/venv/bin/pip uninstall --yes pip setuptools \
-    && find /opt/venv -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} + \
-    && env -u PYTHONDONTWRITEBYTECODE /opt/venv/bin/python -c "import fastapi, uvicorn, pandas, skops.io, sklearn.pipeline, sklearn.compose, sklearn.ensemble, sklearn.linear_model, sklearn.impute, sklearn.preprocessing"
+    && find /opt/venv -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} +
+# No precompiled bytecode: it would cost ~36 MB (over the 400 MB budget) to save a few seconds of start time.
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \

@@ -32,7 +32,9 @@ def synthetic_frame(task: str, rows: int = 400, seed: int = 0) -> pd.DataFrame:
         target = np.select([score < -1, score < 1], ["low", "mid"], default="high")
     else:
         target = score * 10 + 50
-    return pd.DataFrame({"row_id": np.arange(1000, 1000 + rows), "x1": x1, "x2": x2, "noise": noise, "colour": colour, "target": target})
+    return pd.DataFrame(
+        {"row_id": np.arange(1000, 1000 + rows), "x1": x1, "x2": x2, "noise": noise, "colour": colour, "target": target}
+    )
 
 
 def synthetic_params(task: str) -> dict[str, Any]:
@@ -70,7 +72,12 @@ def write_project(folder: Path, frame: pd.DataFrame, params: dict[str, Any]) -> 
 def make_project(tmp_path: Path) -> ProjectFactory:
     """make_project(task="binary", frame=None, edit=None) -> params.yaml path in a fresh folder."""
 
-    def factory(task: str = "binary", frame: pd.DataFrame | None = None, edit: Callable[[dict[str, Any]], None] | None = None, name: str = "project") -> Path:
+    def factory(
+        task: str = "binary",
+        frame: pd.DataFrame | None = None,
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        name: str = "project",
+    ) -> Path:
         params = synthetic_params(task)
         if edit is not None:
             edit(params)
