@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Sequence
@@ -16,12 +15,11 @@ from mlci.config import Params
 from mlci.errors import GateFailed
 from mlci.smoke import run_smoke
 
-
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def skopeo_digest(reference: str) -> str:
-    repository = reference.rsplit(":", 1)[0] if "@" not in reference else reference.split("@")[0]
+    repository = reference.rsplit(":", 1)[0] if "@" not in reference else reference.split("@", maxsplit=1)[0]
     raw = subprocess.run(
         ["skopeo", "inspect", "--raw", *image.tls_flag(repository), f"docker://{reference}"],
         capture_output=True,

@@ -49,7 +49,7 @@ def test_record_for_another_model_refuses(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("label", [None, "unknown"])
 def test_image_without_model_label_refuses(tmp_path: Path, label: str | None) -> None:
-    with pytest.raises(GateFailed, match="no io.mlci.model.sha256 label"):
+    with pytest.raises(GateFailed, match=r"no io\.mlci\.model\.sha256 label"):
         require_passed(record(tmp_path, {"decision": "passed", "rules": []}), label)
 
 

@@ -23,7 +23,7 @@ def test_tampered_bytes_refused(artifacts_copy: Path) -> None:
 
 def test_wrong_hash_file_refused(artifacts_copy: Path) -> None:
     (artifacts_copy / "model.sha256").write_text("0" * 64 + "  model.skops\n")
-    with pytest.raises(ArtifactError, match="differs from run.json"):
+    with pytest.raises(ArtifactError, match=r"differs from run\.json"):
         load_bundle(artifacts_copy, environ={})
 
 
