@@ -40,3 +40,11 @@ def record(bundle: Bundle, trained_run: Path) -> dict[str, Any]:
     return {
         column: row[column].item() if hasattr(row[column], "item") else row[column] for column in bundle.schema.columns
     }
+
+
+@pytest.fixture(autouse=True)
+def _keep_thread_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlci serve` limits OpenMP to one thread for the whole process; never let it leak into the test session."""
+    import threadpoolctl
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda limits=None: None)

@@ -37,12 +37,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mlci.serve.app import create_app
-    from mlci.serve.bundle import load_bundle
+    from mlci.serve.bundle import load_bundle, one_thread_per_worker
     from mlci.serve.logs import log_config
 
     host = os.environ.get("HOST", "0.0.0.0")  # noqa: S104 - a container must listen beyond its loopback
     port = _int_env("PORT", 8000)
     workers = _int_env("WEB_CONCURRENCY", 1)
+    one_thread_per_worker()
     bundle = load_bundle(args.artifacts)  # raises before anything listens on a tampered or missing model
     common = {"host": host, "port": port, "log_config": log_config(), "access_log": False, "server_header": False}
     if workers == 1:

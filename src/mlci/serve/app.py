@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlci.serve.bundle import Bundle, load_bundle
+from mlci.serve.bundle import Bundle, load_bundle, one_thread_per_worker
 from mlci.serve.metrics import Metrics
 from mlci.serve.request import RequestError, parse_body
 
@@ -139,4 +139,5 @@ def create_app(bundle: Bundle) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for WEB_CONCURRENCY > 1: each worker verifies and loads MLCI_ARTIFACTS itself."""
+    one_thread_per_worker()
     return create_app(load_bundle(Path(os.environ.get("MLCI_ARTIFACTS", "artifacts"))))
