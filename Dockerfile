@@ -28,7 +28,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     MLCI_ARTIFACTS=/app/artifacts \
     HOST=0.0.0.0 \
     PORT=8000 \
-    WEB_CONCURRENCY=1
+    WEB_CONCURRENCY=1 \
+    OMP_NUM_THREADS=1
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY src/mlci /app/src/mlci

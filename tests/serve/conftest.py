@@ -48,3 +48,4 @@ def _keep_thread_pools(monkeypatch: pytest.MonkeyPatch) -> None:
     import threadpoolctl
 
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda limits=None: None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "")  # restored (unset) after each test

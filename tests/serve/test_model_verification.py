@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,12 +76,12 @@ def test_serve_starts_uvicorn_with_env_settings(artifacts_copy: Path, monkeypatc
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda limits=None: limits_calls.append(limits))
     limits_calls = limits
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("HOST", "127.0.0.1")
     monkeypatch.setenv("PORT", "8123")
     assert main(["serve", "--artifacts", str(artifacts_copy)]) == 0
     assert calls[0][1]["host"] == "127.0.0.1" and calls[0][1]["port"] == 8123
     assert limits == [1]  # one OpenMP/BLAS thread per worker
+    assert os.environ["OMP_NUM_THREADS"] == "1"
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
     assert main(["serve", "--artifacts", str(artifacts_copy)]) == 0
     assert calls[1][0] == "mlci.serve.app:app_from_env" and calls[1][1]["workers"] == 2

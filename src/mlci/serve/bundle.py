@@ -79,13 +79,19 @@ def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
 
 
 def one_thread_per_worker() -> None:
-    """Limit OpenMP/BLAS to one thread: a single-row predict gains nothing from threads, and on a busy host
+    """One OpenMP/BLAS thread per worker: a single-row predict gains nothing from threads, and on a busy host
     OpenMP's spinning threads made it ~300x slower (measured: 0.4 vs 130 calls/s on 2 shared cores).
-    Scale with WEB_CONCURRENCY instead. An explicit OMP_NUM_THREADS is left alone."""
-    if not os.environ.get("OMP_NUM_THREADS"):
-        from threadpoolctl import threadpool_limits
+    Scale with WEB_CONCURRENCY instead. An explicit OMP_NUM_THREADS is left alone.
 
-        threadpool_limits(limits=1)
+    The variable covers every thread if the OpenMP runtime is not loaded yet; threadpoolctl covers this thread
+    if it is (omp_set_num_threads is per thread).
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
 
 
 def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
