@@ -54,6 +54,16 @@ def test_smoke_passes(built: Any, bundled_params: Params) -> None:
     assert len(report.bad_payloads) == 8
 
 
+def test_smoke_cli_and_unknown_image(built: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlci.cli import main
+
+    params = str(Path(__file__).resolve().parents[2] / "params.yaml")
+    assert main(["image", "smoke", "--params", params, "--artifacts", str(built.artifacts), built.tag]) == 0
+    assert "holdout rows identical to predictions.csv" in capsys.readouterr().out
+    assert main(["image", "smoke", "--params", params, "--artifacts", str(built.artifacts), "mlci-test:absent"]) == 2
+    assert "no such local image" in capsys.readouterr().err
+
+
 def test_tampered_model_container_refuses_to_start(engine: Any, built: Any, tmp_path: Path) -> None:
     tampered = tmp_path / "model.skops"
     blob = bytearray((built.artifacts / "model.skops").read_bytes())
