@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 OUT ?= artifacts
 
 .PHONY: help setup run test lint format typecheck pytest bench clean compare report
+.PHONY: image image-smoke serve requirements-serve bench-serve
 
 help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -109,3 +110,23 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	  --baseline-source "$$(sed -n 's/^source=//p' $(CI_BASELINE).tmp)"
 	$(BIN)/mlci report
 	scripts/post_report.py summary $(OUT)/report.md
+# --- serving image (issue 7) ---------------------------------------------------------------------------
+# MLCI_DOCKER picks the docker client (it must build with BuildKit); MLCI_BASE_IMAGE / MLCI_CA_BUNDLE pass through.
+IMAGE ?= $(shell $(BIN)/python -c "import json; from mlci.image import default_tag; print(default_tag('mlci-model', json.load(open('$(OUT)/run.json'))['commit']))" 2>/dev/null)
+
+requirements-serve.txt: pyproject.toml uv.lock
+	$(UV) export --frozen --no-dev --no-default-groups --extra serve --no-emit-project --format requirements-txt -o $@ --quiet
+
+requirements-serve: requirements-serve.txt ## regenerate the locked serving requirements the Dockerfile installs
+
+serve: setup ## serve $(OUT)/ on HOST:PORT (default 0.0.0.0:8000)
+	$(BIN)/mlci serve --artifacts $(OUT)
+
+image: setup ## build the serving image from $(OUT)/ (BuildKit)
+	$(BIN)/mlci image build --artifacts $(OUT)
+
+image-smoke: setup ## run the image and check it against $(OUT)/predictions.csv (IMAGE=name:tag)
+	$(BIN)/mlci image smoke --artifacts $(OUT) $(IMAGE)
+
+bench-serve: setup ## serving benchmarks (needs Docker for the image figures); see docs/benchmarks.md
+	$(BIN)/python bench/bench_serve.py

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 
 from mlci import __version__
 from mlci.commands import check, compare, config, govern, report, run
+from mlci.commands import image as image_command
+from mlci.commands import serve as serve_command
 from mlci.errors import MlciError
 
-COMMANDS = (run, config, check, compare, report, govern)
+COMMANDS = (run, config, check, compare, report, govern, serve_command, image_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,35 @@
-"""The `image` section of params.yaml."""
+"""The `image` section of params.yaml: where the serving image goes, how big it may be, serving limits."""
 
 from __future__ import annotations
+
+from pydantic import Field
 
 from mlci.config.base import Section
 
 
+class ServeParams(Section):
+    """Request limits of `mlci serve`; copied into the image through artifacts/params.json."""
+
+    max_body_bytes: int = Field(default=2_000_000, gt=0, description="larger request bodies get 413")
+    max_batch: int = Field(default=1000, gt=0, description="more records in one request get 413")
+
+
+class SmokeParams(Section):
+    ready_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="how long the container may take to answer /ready"
+    )
+    port: int = Field(default=8765, gt=0, lt=65536, description="127.0.0.1 port the smoke container listens on")
+
+
 class ImageParams(Section):
-    """Filled in by the image stage."""
+    """Serving image: name, size budget, limits, smoke test."""
+
+    name: str = Field(default="mlci-model", pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", description="local image name")
+    registry: str = Field(
+        default="ghcr.io/OWNER/mlci-model",
+        description="repository pushed to and promoted in (host[:port]/path); CI sets it with --repository",
+    )
+    max_size_mb: float = Field(default=400.0, gt=0, description="uncompressed image size budget (smoke fails above)")
+    base_image: str = Field(default="python:3.11-slim", description="final stage base (Dockerfile ARG BASE_IMAGE)")
+    serve: ServeParams = Field(default_factory=ServeParams)
+    smoke: SmokeParams = Field(default_factory=SmokeParams)

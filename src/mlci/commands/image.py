@@ -1,0 +1,112 @@
+"""`mlci image build|smoke|push|promote`: the serving image from build to a promoted tag."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from mlci.config import load_params
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("image", help="build, smoke-test, push and promote the serving image")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
+        sub.add_argument(
+            "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
+        )
+
+    build = actions.add_parser("build", help="docker build with BuildKit; prints the image reference")
+    common(build)
+    build.add_argument("--tag", help="image reference (default: image.name:<commit>)")
+    build.add_argument("--base-image", help="final stage base (default: image.base_image; env MLCI_BASE_IMAGE)")
+    build.add_argument(
+        "--ca-bundle",
+        type=Path,
+        default=os.environ.get("MLCI_CA_BUNDLE"),
+        help="CA file passed as the `ca_bundle` secret",
+    )
+    build.set_defaults(func=_build)
+
+    smoke = actions.add_parser("smoke", help="run the image and compare its answers with the offline predictions")
+    common(smoke)
+    smoke.add_argument("image", help="local image reference")
+    smoke.set_defaults(func=_smoke)
+
+    push = actions.add_parser("push", help="push a governed local image to the registry, tagged by commit")
+    common(push)
+    push.add_argument("image", help="local image reference")
+    push.add_argument("--repository", help="registry repository (default: image.registry)")
+    push.add_argument("--tag", help="tag to push (default: the image's revision label)")
+    push.set_defaults(func=_push)
+
+    promote = actions.add_parser("promote", help="move a tag onto an existing, governed digest (never rebuilds)")
+    common(promote)
+    promote.add_argument("--digest", required=True, help="sha256:... already in the repository")
+    promote.add_argument("--to", required=True, dest="tag", help="tag to move, e.g. staging or production")
+    promote.add_argument("--repository", help="registry repository (default: image.registry)")
+    promote.set_defaults(func=_promote)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from mlci import image
+    from mlci.progress import StageTimer
+
+    params = load_params(args.params)
+    run = image.read_run(args.artifacts)
+    model = run.get("model")
+    revision = str(run.get("commit", "unknown"))
+    spec = image.BuildSpec(
+        tag=args.tag or image.default_tag(params.image.name, revision),
+        base_image=args.base_image or os.environ.get("MLCI_BASE_IMAGE") or params.image.base_image,
+        revision=revision,
+        source=_source(),
+        model_sha256=str(model.get("sha256", "unknown")) if isinstance(model, dict) else "unknown",
+        ca_bundle=args.ca_bundle,
+    )
+    with StageTimer().stage("image build", f"{spec.tag} on {spec.base_image}"):
+        image_id = image.build(spec, params.root, args.artifacts)
+    print(f"{spec.tag} {image_id}")
+    return 0
+
+
+def _source() -> str:
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    return f"{server}/{repository}" if server and repository else "unknown"
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from mlci.smoke import run_smoke
+
+    report = run_smoke(args.image, load_params(args.params), args.artifacts)
+    codes = ", ".join(f"{name} {status}" for name, status in report.bad_payloads.items())
+    print(
+        f"{report.image}: {report.size_mb:.0f} MB, user {report.user}, ready in {report.ready_seconds:.2f}s, "
+        f"{report.rows} holdout rows identical to predictions.csv; bad payloads: {codes}"
+    )
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    from mlci import image
+
+    params = load_params(args.params)
+    repository = args.repository or params.image.registry
+    tag = args.tag or image.default_tag("x", str(image.read_run(args.artifacts).get("commit", "unknown"))).split(":")[1]
+    moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / "governance.json")
+    print(f"{moved.reference} {moved.digest}")
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from mlci import image
+
+    params = load_params(args.params)
+    registry = image.Registry(args.repository or params.image.registry)
+    moved = image.promote(registry, args.digest, args.tag, args.artifacts / "governance.json")
+    before = f" (was {moved.previous})" if moved.previous and moved.previous != moved.digest else ""
+    print(f"{moved.reference} -> {moved.digest}{before}")
+    return 0

@@ -1,0 +1,51 @@
+"""Ship only what passed governance: read artifacts/governance.json and tie it to an image's model hash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlci.errors import ArtifactError, GateFailed
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    return set()
+
+
+def require_passed(record_path: Path, model_sha256: str | None) -> dict[str, Any]:
+    """The governance record, if its decision is "passed" and it covers this model; GateFailed otherwise.
+
+    The record is written before the image exists, so the link between an image digest and the record is the
+    model sha256: the image carries it as a label, the record as evidence.
+    """
+    if not record_path.is_file():
+        raise GateFailed(f"{record_path}: no governance record; run `mlci govern` first (refusing to ship without one)")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{record_path}: not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise ArtifactError(f"{record_path}: expected a JSON object")
+    decision = record.get("decision")
+    if decision != "passed":
+        failed = [
+            str(rule.get("name") or rule.get("id") or "?")
+            for rule in record.get("rules", [])
+            if isinstance(rule, dict) and rule.get("status") == "failed"
+        ]
+        because = f" (failed: {', '.join(failed)})" if failed else ""
+        raise GateFailed(f"{record_path}: governance decision is {decision!r}, not 'passed'{because}; refusing to ship")
+    if not model_sha256 or model_sha256 == "unknown":
+        raise GateFailed("the image carries no io.mlci.model.sha256 label; build it with `mlci image build`")
+    if model_sha256 not in _strings(record):
+        raise GateFailed(
+            f"{record_path}: the passing record is for another model (image model sha256 {model_sha256[:12]}... not in it); refusing to ship"
+        )
+    return record

@@ -1,0 +1,1 @@
+"""HTTP serving of one verified model: request schema from the training data, limits, metrics, logs."""

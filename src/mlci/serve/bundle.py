@@ -1,0 +1,146 @@
+"""Load an artifacts folder for serving: the model only after its sha256 checks out, plus the facts /metadata shows."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlci import model_io
+from mlci.errors import ArtifactError
+from mlci.serve.request import Schema
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 2_000_000
+    max_batch: int = 1000
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified model and what the app needs to serve it."""
+
+    model: Any
+    schema: Schema
+    task: str
+    classes: tuple[Any, ...]
+    metadata: dict[str, Any]
+    limits: Limits
+
+    def predict(self, frame: Any) -> tuple[list[Any], list[list[float]] | None]:
+        """Predictions and (classification) class probabilities in `classes` order.
+
+        Classifiers are called once: the label is the class of highest probability, which is how scikit-learn's
+        own classifiers predict, and halves the per-request cost.
+        """
+        if self.task != "classification":
+            return np.asarray(self.model.predict(frame)).tolist(), None
+        proba = np.asarray(self.model.predict_proba(frame), dtype=float)
+        labels = np.asarray(self.model.classes_)[proba.argmax(axis=1)]
+        return labels.tolist(), proba.tolist()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing; is {path.parent} an artifacts folder written by `mlci run`?")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{path}: expected a JSON object")
+    return data
+
+
+def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
+    """Limits from params.json's image.serve, overridden by MLCI_MAX_BODY_BYTES / MLCI_MAX_BATCH."""
+    serve = params.get("image", {}).get("serve", {}) if isinstance(params.get("image"), dict) else {}
+    values = {
+        "max_body_bytes": serve.get("max_body_bytes", Limits.max_body_bytes),
+        "max_batch": serve.get("max_batch", Limits.max_batch),
+    }
+    for key, env in (("max_body_bytes", "MLCI_MAX_BODY_BYTES"), ("max_batch", "MLCI_MAX_BATCH")):
+        if environ.get(env):
+            values[key] = environ[env]
+        try:
+            values[key] = int(values[key])
+        except (TypeError, ValueError):
+            raise ArtifactError(
+                f"{env} / image.serve.{key}: expected a positive integer, got {values[key]!r}"
+            ) from None
+        if values[key] <= 0:
+            raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {values[key]!r}")
+    return Limits(**values)
+
+
+def one_thread_per_worker() -> None:
+    """One OpenMP/BLAS thread per worker: a single-row predict gains nothing from threads, and on a busy host
+    OpenMP's spinning threads made it ~300x slower (measured: 0.4 vs 130 calls/s on 2 shared cores).
+    Scale with WEB_CONCURRENCY instead. An explicit OMP_NUM_THREADS is left alone.
+
+    The variable covers every thread if the OpenMP runtime is not loaded yet; threadpoolctl covers this thread
+    if it is (omp_set_num_threads is per thread).
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
+    """Verify and load; any problem is an ArtifactError naming the file (the server then refuses to start)."""
+    environ = dict(os.environ) if environ is None else environ
+    run = _read_json(folder / "run.json")
+    recorded = str(run.get("model", {}).get("sha256", ""))
+    hash_file = folder / "model.sha256"
+    if hash_file.is_file():
+        listed = (hash_file.read_text(encoding="utf-8").split() or [""])[0]
+        if listed != recorded:
+            raise ArtifactError(
+                f"{hash_file}: sha256 {listed[:12] or '(empty)'}... differs from run.json's {recorded[:12]}...; refusing to serve an unrecorded model"
+            )
+    model = model_io.load_model_dir(folder)
+    params = _read_json(folder / "params.json") if (folder / "params.json").is_file() else {}
+    metrics_file = folder / "metrics.json"
+    metrics = _read_json(metrics_file).get("metrics", {}) if metrics_file.is_file() else {}
+    names = getattr(model, "feature_names_in_", None)
+    features = run.get("features", {})
+    numeric = frozenset(features.get("numeric", []))
+    columns = (
+        tuple(str(c) for c in names)
+        if names is not None
+        else (*features.get("numeric", []), *features.get("categorical", []))
+    )
+    task = str(run.get("task", "classification"))
+    classes = tuple(np.asarray(model.classes_).tolist()) if task == "classification" else ()
+    limits = limits_from(params, environ)
+    metadata = {
+        "model_sha256": recorded,
+        "data_sha256": run.get("data", {}).get("sha256"),
+        "params_hash": run.get("params_hash"),
+        "commit": run.get("commit"),
+        "task": task,
+        "classes": list(classes),
+        "features": {
+            "numeric": [c for c in columns if c in numeric],
+            "categorical": [c for c in columns if c not in numeric],
+        },
+        "metrics": metrics,
+        "packages": run.get("packages", {}),
+        "limits": {"max_body_bytes": limits.max_body_bytes, "max_batch": limits.max_batch},
+    }
+    return Bundle(
+        model=model,
+        schema=Schema(columns=columns, numeric=numeric),
+        task=task,
+        classes=classes,
+        metadata=metadata,
+        limits=limits,
+    )

@@ -1,0 +1,183 @@
+"""The serving app: good requests match the offline predictions; every bad one is a 4xx naming the problem."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from mlci.serve.app import create_app
+from mlci.serve.bundle import Bundle, Limits
+from mlci.smoke import compare, holdout
+
+
+def post(client: TestClient, body: bytes | str, content_type: str = "application/json") -> Any:
+    return client.post("/predict", content=body, headers={"content-type": content_type})
+
+
+def test_health_ready_metadata(client: TestClient, trained_run: Path) -> None:
+    run = json.loads((trained_run / "run.json").read_text())
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").json()["model_sha256"] == run["model"]["sha256"]
+    meta = client.get("/metadata").json()
+    assert meta["model_sha256"] == run["model"]["sha256"]
+    assert meta["data_sha256"] == run["data"]["sha256"]
+    assert meta["params_hash"] == run["params_hash"]
+    assert meta["commit"] == run["commit"]
+    assert set(meta["metrics"]) >= {"roc_auc", "accuracy"}
+    assert "sex" in meta["features"]["categorical"]
+
+
+def test_served_holdout_equals_offline_predictions(client: TestClient, bundled_params: Any, trained_run: Path) -> None:
+    data = holdout(bundled_params, trained_run)
+    predictions: list[Any] = []
+    probabilities: list[list[float]] = []
+    for offset in range(0, len(data.records), 1000):
+        answer = post(client, json.dumps({"records": data.records[offset : offset + 1000]})).json()
+        predictions += answer["predictions"]
+        probabilities += answer["probabilities"]
+    assert compare(data.expected, predictions, probabilities, answer["classes"]) == []
+
+
+def test_single_record_and_null_feature(client: TestClient, record: dict[str, Any]) -> None:
+    answer = post(client, json.dumps({"records": [record, {**record, "length": None, "sex": None}]}))
+    assert answer.status_code == 200
+    body = answer.json()
+    assert len(body["predictions"]) == 2
+    assert all(abs(sum(p) - 1) < 1e-9 for p in body["probabilities"])
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "needle"),
+    [
+        ("invalid JSON", '{"records": [', 400, "not valid JSON"),
+        ("empty body", "", 400, "empty"),
+        ("not an object", "[1, 2]", 422, "expected an object"),
+        ("no records key", "{}", 422, "body.records: field required"),
+        ("records not a list", '{"records": 3}', 422, "expected an array"),
+        ("empty records", '{"records": []}', 422, "body.records: empty"),
+        ("extra top-level key", '{"records": [], "x": 1}', 422, "body.x: unknown field"),
+        ("record not an object", '{"records": [1]}', 422, "records[0]: expected an object"),
+        ("deep nesting", "[" * 100_000, 400, "not valid JSON"),
+    ],
+)
+def test_bad_bodies(client: TestClient, name: str, body: str, status: int, needle: str) -> None:
+    answer = post(client, body)
+    assert answer.status_code == status, name
+    assert needle in answer.json()["detail"]
+
+
+def test_missing_field_is_named(client: TestClient, record: dict[str, Any]) -> None:
+    answer = post(client, json.dumps({"records": [record, {k: v for k, v in record.items() if k != "height"}]}))
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "records[1].height: field required"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("length", "0.4", "expected a number, got string"),
+        ("length", True, "expected a number, got boolean"),
+        ("sex", 3, "expected a string, got number"),
+        ("sex", ["M"], "expected a string, got array"),
+    ],
+)
+def test_wrong_type_is_named(client: TestClient, record: dict[str, Any], field: str, value: Any, expected: str) -> None:
+    answer = post(client, json.dumps({"records": [{**record, field: value}]}))
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == f"records[0].{field}: {expected}"
+
+
+def test_unknown_field_is_rejected(client: TestClient, record: dict[str, Any]) -> None:
+    answer = post(client, json.dumps({"records": [{**record, "colour": "red"}]}))
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("records[0].colour: unknown field")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_nan_and_infinity_are_rejected(client: TestClient, record: dict[str, Any], constant: str) -> None:
+    body = json.dumps({"records": [{**record, "length": 0.5}]}).replace("0.5", constant)
+    answer = post(client, body)
+    assert answer.status_code == 422
+    assert "finite" in answer.json()["detail"] or "not a valid JSON number" in answer.json()["detail"]
+
+
+def test_body_over_the_size_limit_is_413(client: TestClient, record: dict[str, Any]) -> None:
+    body = json.dumps({"records": [record] * 130_000})
+    assert len(body) > 20_000_000
+    answer = post(client, body)
+    assert answer.status_code == 413
+    assert "over the limit" in answer.json()["detail"]
+
+
+def test_streamed_body_without_length_is_cut_at_the_limit(bundle: Bundle, record: dict[str, Any]) -> None:
+    small = Bundle(**{**bundle.__dict__, "limits": Limits(max_body_bytes=1000, max_batch=10)})
+    chunks = [json.dumps({"records": [record] * 20}).encode()]
+    with TestClient(create_app(small)) as client:
+        answer = client.post("/predict", content=iter(chunks), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+
+
+def test_batch_over_the_limit_is_413(client: TestClient, bundle: Bundle) -> None:
+    answer = post(client, json.dumps({"records": [{}] * 100_000}))
+    assert answer.status_code == 413
+    assert (
+        answer.json()["detail"]
+        == f"body.records: 100000 records, over the limit of {bundle.limits.max_batch} per request"
+    )
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_wrong_content_type_is_415(client: TestClient, record: dict[str, Any], content_type: str) -> None:
+    answer = post(client, json.dumps({"records": [record]}), content_type)
+    assert answer.status_code == 415
+
+
+def test_metrics_and_one_log_line_per_request(
+    client: TestClient, record: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="mlci.serve"):
+        post(client, json.dumps({"records": [record]}))
+        post(client, "{")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mlci.serve"]
+    assert [(line["path"], line["status"]) for line in lines] == [("/predict", 200), ("/predict", 400)]
+    assert lines[0]["rows"] == 1 and "error" in lines[1]
+    text = client.get("/metrics").text
+    assert 'mlci_requests_total{path="/predict",status="200"}' in text
+    assert "mlci_predicted_rows_total" in text
+    assert 'mlci_request_duration_seconds_bucket{path="/predict",le="+Inf"}' in text
+    client.get("/nowhere")
+    assert 'path="other",status="404"' in client.get("/metrics").text
+
+
+def test_openapi_documents_the_record_schema(client: TestClient, bundle: Bundle) -> None:
+    spec = client.get("/openapi.json").json()
+    schema = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    record = schema["properties"]["records"]["items"]
+    assert record["required"] == list(bundle.schema.columns)
+    assert record["additionalProperties"] is False
+    assert client.get("/docs").status_code == 200
+
+
+def test_regression_model_serves_without_probabilities(make_project: Any, tmp_path: Path) -> None:
+    from mlci.config import load_params
+    from mlci.progress import StageTimer
+    from mlci.run import run_pipeline
+    from mlci.serve.bundle import load_bundle
+
+    params = load_params(make_project("regression"))
+    out = tmp_path / "reg"
+    run_pipeline(params, out, StageTimer(quiet=True))
+    frame = pd.read_csv(params.data_path)
+    row = {
+        c: frame[c].iloc[0].item() if hasattr(frame[c].iloc[0], "item") else frame[c].iloc[0]
+        for c in ("x1", "x2", "noise", "colour")
+    }
+    with TestClient(create_app(load_bundle(out, environ={}))) as client:
+        answer = post(client, json.dumps({"records": [row]})).json()
+    assert answer["probabilities"] is None and isinstance(answer["predictions"][0], float)
