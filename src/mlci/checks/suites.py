@@ -19,7 +19,7 @@ from typing import Any
 
 import joblib
 import pandas as pd
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from mlci.checks.frames import CheckFrame
 from mlci.checks.outcome import Outcome, Status, SuiteSummary
