@@ -159,8 +159,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    read_report(args.report, allow_images=args.publish_images)
-    posted = post_with_cml(args.report, "pr", args.watermark_title, args.publish_images)
+    # `mlci report` embeds plots only when params.yaml sets report.publish_images: a report with images
+    # is that opt-in, so the workflow needs no second switch. Without images cml is told not to upload.
+    text = read_report(args.report, allow_images=True)
+    publish = args.publish_images or "![" in text.replace(MARKER, "")
+    if publish:
+        print("report.publish_images is on: cml uploads the report's images to its asset host", flush=True)
+    posted = post_with_cml(args.report, "pr", args.watermark_title, publish)
     return 0 if posted or not args.strict else 1
 
 

@@ -106,6 +106,13 @@ def test_comment_calls_cml_update_with_the_watermark_and_no_uploads(report: Path
     )
 
 
+def test_comment_publishes_only_a_report_that_embeds_images(tmp_path: Path, fake_cml: Path) -> None:
+    with_images = tmp_path / "report.md"
+    with_images.write_text(GOOD + "\n![ROC](plots/roc_curve.png)\n", encoding="utf-8")
+    assert post.main(["comment", str(with_images)]) == 0
+    assert "--publish " in fake_cml.read_text()
+
+
 def test_posting_failures_warn_and_only_strict_fails(
     report: Path, fake_cml: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
