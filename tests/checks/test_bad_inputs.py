@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, synthetic_frame, synthetic_params, write_project
 from mlci.checks.frames import check_frame, split_masks
 from mlci.cli import main
 from mlci.config import load_params
+from synthetic import ROOT, synthetic_frame, synthetic_params, write_project
 
 pytestmark = pytest.mark.slow
 

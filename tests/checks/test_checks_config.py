@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import synthetic_params
 from mlci.config import parse_params
 from mlci.config.checks import ChecksParams, CheckSpec
 from mlci.errors import ConfigError
+from synthetic import synthetic_params
 
 
 def _params(checks: dict[str, Any]) -> str:

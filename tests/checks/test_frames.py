@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from conftest import ProjectFactory, synthetic_frame
 from mlci.checks.frames import check_frame, sample, split_masks
 from mlci.config import load_params
+from synthetic import ProjectFactory, synthetic_frame
 
 
 def test_label_features_and_id(make_project: ProjectFactory) -> None:

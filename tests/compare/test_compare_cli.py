@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, synthetic_frame, synthetic_params, write_project
 from mlci.cli import main
 from mlci.report import MARKER
+from synthetic import ROOT, synthetic_frame, synthetic_params, write_project
 
 LIMIT = 65_536
 

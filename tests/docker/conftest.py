@@ -50,7 +50,22 @@ def engine() -> Any:
     for tool in ("skopeo", image.docker_binary()):
         if shutil.which(tool) is None:
             unavailable(f"{tool} not on PATH")
+    if not buildkit_client(image.docker_binary()):
+        unavailable(
+            f"{image.docker_binary()} cannot build with BuildKit (no buildx); set MLCI_DOCKER to a client that can"
+        )
     return client
+
+
+def buildkit_client(binary: str) -> bool:
+    """buildx present, or a client older than 23 whose built-in builder still honours DOCKER_BUILDKIT=1."""
+    buildx = subprocess.run([binary, "buildx", "version"], capture_output=True, check=False, timeout=30)
+    if buildx.returncode == 0:
+        return True
+    client = [binary, "version", "--format", "{{.Client.Version}}"]
+    version = subprocess.run(client, capture_output=True, text=True, check=False, timeout=30).stdout.strip()
+    major = version.split(".", 1)[0]
+    return major.isdigit() and int(major) < 23
 
 
 @pytest.fixture(scope="session")

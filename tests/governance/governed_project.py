@@ -1,6 +1,6 @@
 """A governed project on disk built from fixture JSON: no training, every file under the test's control.
 
-A plain module, not a conftest.py: a second conftest would shadow `from conftest import ...` in other tests.
+A plain module, not a conftest.py: a second conftest would shadow `from synthetic import ...` in other tests.
 """
 
 from __future__ import annotations

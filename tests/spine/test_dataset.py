@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ProjectFactory, synthetic_frame
 from mlci.cli import main
 from mlci.config import load_params
 from mlci.dataset import load_dataset
 from mlci.errors import DataError
+from synthetic import ProjectFactory, synthetic_frame
 
 
 def run_cli(params: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

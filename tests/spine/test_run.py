@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ProjectFactory
 from mlci import model_io
 from mlci.cli import main
 from mlci.config import load_params
 from mlci.errors import ArtifactError, ConfigError
 from mlci.progress import StageTimer
 from mlci.run import run_pipeline
+from synthetic import ProjectFactory
 
 EXPECTED_FILES = {
     "model.skops",
