@@ -67,7 +67,14 @@ def test_policy_rejects_for_the_stated_reason(path: Path) -> None:
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_zizmor_reports_only_the_stated_rules(path: Path) -> None:
     result = run(
-        BIN / "zizmor", "--offline", "--strict-collection", "--persona=auditor", "--no-progress", "--quiet", path
+        BIN / "zizmor",
+        "--offline",
+        "--strict-collection",
+        "--persona=auditor",
+        "--no-progress",
+        "--quiet",
+        "--color=never",
+        path,
     )
     found = set(ZIZMOR_RULE.findall(result.stdout))
     expected = expected_tools(path).get("zizmor", set())
