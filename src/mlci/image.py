@@ -25,7 +25,7 @@ MODEL_LABEL = "io.mlci.model.sha256"
 REVISION_LABEL = "org.opencontainers.image.revision"
 SOURCE_LABEL = "org.opencontainers.image.source"
 ARTIFACT_FILES = ("model.skops", "model.sha256", "run.json", "params.json", "metrics.json")
-CONTEXT_FILES = ("Dockerfile", ".dockerignore", "requirements-serve.txt")
+CONTEXT_FILES = ("Dockerfile", ".dockerignore", "requirements-serve.txt", "scripts/serving_imports.py")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -117,6 +117,7 @@ def staged_context(root: Path, artifacts: Path) -> Iterator[Path]:
         for name in CONTEXT_FILES:
             if not (root / name).is_file():
                 raise ArtifactError(f"{root / name}: missing; `mlci image build` runs from the project root")
+            (context / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, context / name)
         shutil.copytree(root / "src" / "mlci", context / "src" / "mlci", ignore=shutil.ignore_patterns("__pycache__"))
         (context / "artifacts").mkdir()

@@ -60,3 +60,47 @@ def test_serving_requirements_match_the_lock(tmp_path: Path) -> None:
     names = {line.split("==")[0] for line in body if "==" in line}
     assert {"fastapi", "uvicorn", "scikit-learn", "skops"} <= names
     assert not names & {"pytest", "deepchecks", "matplotlib", "ruff", "mypy"}
+
+
+def copied_from_context() -> list[str]:
+    """Sources of the Dockerfile's COPY lines that read the build context (not another stage)."""
+    sources: list[str] = []
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(word.startswith("--from") for word in words):
+            sources += words[1:-1]
+    return sources
+
+
+def test_staged_context_holds_everything_the_dockerfile_copies(tmp_path: Path) -> None:
+    from mlci import image
+
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    for name in image.ARTIFACT_FILES:
+        (artifacts / name).write_text("x")
+    with image.staged_context(ROOT, artifacts) as context:
+        missing = [source for source in copied_from_context() if not (context / source).exists()]
+        staged = sorted(str(path.relative_to(context)) for path in context.rglob("*") if path.is_file())
+    assert copied_from_context() and not missing, f"not in the staged build context: {missing}"
+    assert "scripts/serving_imports.py" in staged and not any("__pycache__" in name for name in staged)
+
+
+def test_dockerignore_lets_through_what_the_dockerfile_copies() -> None:
+    allowed = [line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    for source in copied_from_context():
+        assert any(source == rule or rule.startswith(source.rstrip("/") + "/") for rule in allowed), source
+
+
+def test_serving_imports_lists_the_modules_serving_needs() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "serving_imports.py"), "venv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    files = done.stdout.splitlines()
+    assert all(path.startswith(sys.prefix) and path.endswith(".py") for path in files)
+    for module in ("fastapi/applications.py", "uvicorn/server.py", "pandas/core/frame.py", "sklearn/pipeline.py"):
+        assert any(path.endswith(module) for path in files), module
+    assert any("sklearn/ensemble/_hist_gradient_boosting" in path for path in files)
