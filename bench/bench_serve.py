@@ -162,6 +162,7 @@ def image_figures(tag: str, artifacts: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp)
         for name in mlci_image.CONTEXT_FILES:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, root / name)
         shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
         with (root / "src" / "mlci" / "serve" / "app.py").open("a") as handle:
