@@ -27,6 +27,26 @@ def dumps_json(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def read_json_object(path: Path, missing: str) -> dict[str, Any]:
+    """A JSON object mlci wrote; every way it can be wrong is one ArtifactError naming the file.
+
+    `missing` says what to do when the file is absent (e.g. "run `mlci run` first").
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: missing; {missing}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.__class__.__name__}") from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(payload, dict):
+        raise ArtifactError(f"{path}: expected a JSON object")
+    return payload
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write one file via a temp file in the same folder and a rename."""
     blob = data.encode("utf-8") if isinstance(data, str) else data

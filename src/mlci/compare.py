@@ -6,7 +6,6 @@ JSON-ready dict (`comparison.json`) that `mlci.report` renders without touching 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mlci import stats
-from mlci.artifacts import FORMAT_VERSION
+from mlci.artifacts import FORMAT_VERSION, read_json_object
 from mlci.config import Params
 from mlci.config.training import LOWER_IS_BETTER
 from mlci.errors import ArtifactError
@@ -48,18 +47,6 @@ class RunRecord:
         return tuple(str(c) for c in self.run.get("classes") or ())
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path}: cannot read: {exc.__class__.__name__}") from None
-    if not isinstance(payload, dict):
-        raise ArtifactError(f"{path}: expected a JSON object")
-    return payload
-
-
 def _check_version(path: Path, payload: Mapping[str, Any]) -> None:
     version = payload.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
@@ -81,9 +68,9 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
             raise ArtifactError(
                 f"{folder / name}: missing; the {role} folder is incomplete (expected the artifacts of `mlci run`)"
             )
-    metrics = _read_json(folder / "metrics.json")
-    run = _read_json(folder / "run.json")
-    params = _read_json(folder / "params.json")
+    metrics = read_json_object(folder / "metrics.json", f"the {role} folder is incomplete")
+    run = read_json_object(folder / "run.json", f"the {role} folder is incomplete")
+    params = read_json_object(folder / "params.json", f"the {role} folder is incomplete")
     _check_version(folder / "metrics.json", metrics)
     _check_version(folder / "run.json", run)
     for key in ("task", "target", "model", "data"):

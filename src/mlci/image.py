@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlci.artifacts import read_json_object
 from mlci.errors import ArtifactError, MlciError
 from mlci.release_gate import require_passed
 
@@ -79,13 +80,7 @@ class BuildSpec:
 
 
 def read_run(artifacts: Path) -> dict[str, object]:
-    path = artifacts / "run.json"
-    if not path.is_file():
-        raise ArtifactError(f"{path}: missing; run `mlci run` before building the image")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ArtifactError(f"{path}: expected a JSON object")
-    return data
+    return read_json_object(artifacts / "run.json", "run `mlci run` before building the image")
 
 
 def default_tag(name: str, revision: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from mlci.errors import ArtifactError, GateFailed
+from mlci.artifacts import read_json_object
+from mlci.errors import GateFailed
 
 
 def _strings(value: Any) -> set[str]:
@@ -27,12 +27,7 @@ def require_passed(record_path: Path, model_sha256: str | None) -> dict[str, Any
     """
     if not record_path.is_file():
         raise GateFailed(f"{record_path}: no governance record; run `mlci govern` first (refusing to ship without one)")
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{record_path}: not valid JSON: {exc}") from None
-    if not isinstance(record, dict):
-        raise ArtifactError(f"{record_path}: expected a JSON object")
+    record = read_json_object(record_path, "run `mlci govern` first")
     decision = record.get("decision")
     if decision != "passed":
         failed = [

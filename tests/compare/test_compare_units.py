@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from mlci import compare, stats
 from mlci.config import parse_params
@@ -106,12 +105,6 @@ def test_metric_list_puts_primary_first_and_adds_gated_metrics() -> None:
         )
     )
     assert compare.metric_list(params) == ["roc_auc", "accuracy", "brier"]
-
-
-def test_unreadable_json_names_the_file(tmp_path: Path) -> None:
-    (tmp_path / "metrics.json").mkdir()
-    with pytest.raises(Exception, match=r"metrics\.json: cannot read: IsADirectoryError"):
-        compare._read_json(tmp_path / "metrics.json")
 
 
 def test_scores_round_trip() -> None:

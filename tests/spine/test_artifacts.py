@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlci.artifacts import dumps_json, staged, write_atomic
+from mlci.artifacts import dumps_json, read_json_object, staged, write_atomic
 from mlci.errors import ArtifactError
 
 
@@ -47,3 +47,32 @@ def test_staged_failure_keeps_old_folder(tmp_path: Path) -> None:
         raise RuntimeError("stage failed")
     assert (out / "a.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, r"x\.json: missing; run `mlci run` first"),
+        ("dir", r"x\.json: cannot read: IsADirectoryError"),
+        (b"\xff\xfe", r"x\.json: cannot read: UnicodeDecodeError"),
+        ('{"a": 1,\n', r"x\.json: not valid JSON \(line 2: "),
+        ("[1, 2]", r"x\.json: expected a JSON object"),
+    ],
+)
+def test_read_json_object_names_the_file_and_the_fault(
+    tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    path = tmp_path / "x.json"
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(ArtifactError, match=message):
+        read_json_object(path, "run `mlci run` first")
+
+
+def test_read_json_object_reads_an_object(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(dumps_json({"b": [1.5], "a": None}))
+    assert read_json_object(tmp_path / "x.json", "") == {"a": None, "b": [1.5]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mlci import model_io
+from mlci.artifacts import read_json_object
 from mlci.errors import ArtifactError
 from mlci.serve.request import Schema
 
@@ -46,15 +46,7 @@ class Bundle:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ArtifactError(f"{path}: missing; is {path.parent} an artifacts folder written by `mlci run`?")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ArtifactError(f"{path}: expected a JSON object")
-    return data
+    return read_json_object(path, f"is {path.parent} an artifacts folder written by `mlci run`?")
 
 
 def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
