@@ -8,7 +8,7 @@ Paired: both models are scored on the same resamples, so the interval is for the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +59,15 @@ def regression_scores(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Scores:
     return Scores("regression", np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float))
 
 
-def resample_counts(rows: int, resamples: int, rng: np.random.Generator) -> Iterator[FloatArray]:
-    """Chunks of a (resamples x rows) matrix: how often each row is drawn in each bootstrap resample."""
-    chunk = max(1, min(resamples, _CELLS_PER_CHUNK // max(rows, 1)))
+def resample_counts(
+    rows: int, resamples: int, rng: np.random.Generator, widest: int | None = None
+) -> Iterator[FloatArray]:
+    """Chunks of a (resamples x rows) matrix: how often each row is drawn in each bootstrap resample.
+
+    Chunks hold as many resamples as fit in memory for `widest` rows (default `rows`), so two sides of an
+    unpaired bootstrap sized by the same `widest` yield chunks of the same length and can be zipped.
+    """
+    chunk = max(1, min(resamples, _CELLS_PER_CHUNK // max(widest or rows, 1)))
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
         draws = rng.integers(0, rows, size=(size, rows)) + (np.arange(size) * rows)[:, None]
@@ -236,22 +242,16 @@ def bootstrap_deltas(
         raise ValueError("paired bootstrap needs the same rows for both models")
     rng = np.random.default_rng(seed)
     collected: dict[str, list[FloatArray]] = {name: [] for name in metrics}
+    widest = max(candidate.rows, baseline.rows)
+    candidate_counts = resample_counts(candidate.rows, resamples, rng, widest)
     if paired:
-        for w in resample_counts(candidate.rows, resamples, rng):
-            for name in metrics:
-                collected[name].append(weighted_metric(name, candidate, w) - weighted_metric(name, baseline, w))
+        chunks: Iterable[tuple[FloatArray, FloatArray]] = ((w, w) for w in candidate_counts)
     else:
         other = np.random.default_rng([seed, 1])
-        chunks = zip(
-            resample_counts(candidate.rows, resamples, rng),
-            resample_counts(baseline.rows, resamples, other),
-            strict=False,
-        )
-        for wc, wb in chunks:
-            size = min(len(wc), len(wb))
-            for name in metrics:
-                delta = weighted_metric(name, candidate, wc[:size]) - weighted_metric(name, baseline, wb[:size])
-                collected[name].append(delta)
+        chunks = zip(candidate_counts, resample_counts(baseline.rows, resamples, other, widest), strict=True)
+    for wc, wb in chunks:
+        for name in metrics:
+            collected[name].append(weighted_metric(name, candidate, wc) - weighted_metric(name, baseline, wb))
     return {name: _summarise(np.concatenate(parts), confidence) for name, parts in collected.items()}
 
 

@@ -104,6 +104,15 @@ def test_unpaired_bootstrap_accepts_different_row_counts_and_paired_refuses() ->
     assert result["accuracy"].resamples_used == 100
 
 
+def test_unpaired_bootstrap_uses_every_resample_when_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sides are chunked alike; before, sides of different sizes dropped resamples (800 of 1,000)."""
+    monkeypatch.setattr(stats, "_CELLS_PER_CHUNK", 2_000)  # 10 resamples per chunk at 200 rows, 13 at 150
+    _, a = _classification(("no", "yes"), rows=200)
+    _, b = _classification(("no", "yes"), rows=150, seed=8)
+    result = stats.bootstrap_deltas(["accuracy", "roc_auc"], a, b, resamples=100, seed=1, paired=False)
+    assert result["accuracy"].resamples_used == 100 and result["roc_auc"].resamples_used == 100
+
+
 def test_too_few_defined_resamples_give_no_interval() -> None:
     scores = stats.classification_scores(["a", "b"], ["a", "a"], np.array([[0.6, 0.4], [0.7, 0.3]]), ("a", "b"))
     assert stats.bootstrap_deltas(["roc_auc"], scores, scores, resamples=5, seed=0)["roc_auc"].low is None
