@@ -6,6 +6,7 @@ JSON-ready dict (`comparison.json`) that `mlci.report` renders without touching 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ class RunRecord:
     @property
     def classes(self) -> tuple[str, ...]:
         return tuple(str(c) for c in self.run.get("classes") or ())
+
+    @functools.cached_property
+    def scores(self) -> stats.Scores:
+        """The holdout predictions in numeric form, parsed once (ArtifactError if they do not parse)."""
+        return scores_from_predictions(self)
 
 
 def _check_version(path: Path, payload: Mapping[str, Any]) -> None:
@@ -108,7 +114,7 @@ def check_comparable(candidate: RunRecord, baseline: RunRecord) -> None:
         raise ArtifactError(
             f"{where}: the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}; nothing to compare"
         )
-    scores_from_predictions(baseline)  # its labels and probabilities parse: refuse a damaged file before any work
+    baseline.scores  # noqa: B018 -- parse (and cache) now: a damaged predictions.csv is refused before any work
 
 
 def _ids(column: pd.Series) -> pd.Series:
@@ -172,7 +178,7 @@ def baseline_on_candidate_rows(
     X = _baseline_features(baseline, candidate, frame, data_name)
     if isinstance(X, str):
         return X
-    target = scores_from_predictions(candidate)
+    target = candidate.scores
     try:
         # One thread: OpenMP workers spinning on a busy 2-core runner made 1k-row predictions take ~1 s.
         with threadpool_limits(limits=1):
@@ -188,7 +194,7 @@ def baseline_on_candidate_rows(
         return f"the baseline model predicts classes {list(model_classes)}, this run has {list(candidate.classes)}"
     order = [model_classes.index(c) for c in candidate.classes]
     return stats.classification_scores(
-        [candidate.classes[i] for i in target.y_true], y_pred.astype(str), proba[:, order], candidate.classes
+        candidate.predictions["y_true"].to_numpy(), y_pred.astype(str), proba[:, order], candidate.classes
     )
 
 
@@ -328,7 +334,7 @@ def compare_runs(
 ) -> dict[str, Any]:
     """The full comparison: paired when the baseline scored the candidate's rows, unpaired otherwise."""
     names = metric_list(params)
-    cand_scores = scores_from_predictions(candidate)
+    cand_scores = candidate.scores
     ids = candidate.predictions["id"]
     paired = isinstance(baseline_on_same_rows, stats.Scores)
     if isinstance(baseline_on_same_rows, stats.Scores):
@@ -336,7 +342,7 @@ def compare_runs(
         tests = _paired_tests(candidate.task, cand_scores, base_scores)
     else:
         base_scores, base_ids, reason = (
-            scores_from_predictions(baseline),
+            baseline.scores,
             baseline.predictions["id"],
             baseline_on_same_rows,
         )
@@ -369,6 +375,7 @@ def compare_runs(
     primary = rows[0]
     verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[primary["direction"]]
     cand_ids, base_holdout = set(_ids(ids)), set(_ids(baseline.predictions["id"]))
+    baseline_facts, candidate_facts = _facts(baseline), _facts(candidate)
     return {
         "format_version": FORMAT_VERSION,
         "status": "compared",
@@ -389,13 +396,13 @@ def compare_runs(
         "gate": {"status": "failed" if failures else "passed", "failures": failures},
         "params_diff": params_diff(baseline.params, candidate.params),
         "data": {
-            "baseline_sha256": (baseline.run.get("data") or {}).get("sha256"),
-            "candidate_sha256": (candidate.run.get("data") or {}).get("sha256"),
-            "baseline_rows": _facts(baseline)["data_rows"],
-            "candidate_rows": _facts(candidate)["data_rows"],
+            "baseline_sha256": baseline_facts["data_sha256"],
+            "candidate_sha256": candidate_facts["data_sha256"],
+            "baseline_rows": baseline_facts["data_rows"],
+            "candidate_rows": candidate_facts["data_rows"],
             "holdout_ids_added": len(cand_ids - base_holdout),
             "holdout_ids_removed": len(base_holdout - cand_ids),
         },
-        "baseline": _facts(baseline),
-        "candidate": _facts(candidate),
+        "baseline": baseline_facts,
+        "candidate": candidate_facts,
     }

@@ -58,14 +58,14 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
             raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
         base = compare.read_run(baseline, "baseline")
         compare.check_comparable(candidate, base)
-        model = load_model_dir(baseline)
         path = params.data_path
-        frame = read_frame(path)
+        frame = read_frame(path)  # also the clear error when the file is missing or unreadable
         recorded = (candidate.run.get("data") or {}).get("sha256")
         if file_sha256(path) != recorded:
             raise ArtifactError(
                 f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
             )
+        model = load_model_dir(baseline)  # the slow part (skops import + load): after the cheap checks
         scored = compare.baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
         comparison = compare.compare_runs(candidate, base, scored, params, source or f"artifacts folder {baseline}")
     write_atomic(artifacts / "comparison.json", dumps_json(comparison))
