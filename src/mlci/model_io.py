@@ -76,15 +76,16 @@ def loads_verified(blob: bytes, expected_sha256: str, source: str) -> Any:
         raise ArtifactError(
             f"{source}: sha256 {actual[:12]}... does not match the recorded {expected_sha256.strip()[:12]}...; refusing to load a tampered or wrong model"
         )
-    unknown = untrusted(blob)
-    if unknown:
-        raise ArtifactError(
-            f"{source}: holds types outside the allowlist ({', '.join(unknown)}); add them to TRUSTED_TYPES in mlci/model.py only if you trust them"
-        )
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
+    # skops audits every type against the allowlist before it builds any object, so one parse does both.
     try:
         return sio.loads(blob, trusted=list(user_model.TRUSTED_TYPES))
+    except UntrustedTypesFoundException:
+        raise ArtifactError(
+            f"{source}: holds types outside the allowlist ({', '.join(untrusted(blob))}); add them to TRUSTED_TYPES in mlci/model.py only if you trust them"
+        ) from None
     except Exception as exc:  # skops raises many kinds on a corrupt file
         raise ArtifactError(f"{source}: cannot load model: {exc.__class__.__name__}: {exc}") from None
 
@@ -95,5 +96,5 @@ def load_model_dir(folder: Path) -> Any:
     for path in (model_path, hash_path):
         if not path.is_file():
             raise ArtifactError(f"{path}: missing; is {folder} an artifacts folder written by `mlci run`?")
-    expected = hash_path.read_text(encoding="utf-8").split()[0] if hash_path.read_text(encoding="utf-8").strip() else ""
+    expected = (hash_path.read_text(encoding="utf-8").split() or [""])[0]
     return loads_verified(model_path.read_bytes(), expected, str(model_path))

@@ -200,3 +200,14 @@ def test_console_script_reports_errors_without_traceback(tmp_path: Path) -> None
         result.stderr.strip()
         == f"mlci: error: {tmp_path / 'missing.yaml'}: params file not found (pass --params PATH or run from the project root)"
     )
+
+
+def test_model_with_types_outside_the_allowlist_is_refused_naming_them() -> None:
+    import collections
+
+    import skops.io as sio
+
+    blob = sio.dumps({"counts": collections.Counter(a=1)})
+    with pytest.raises(ArtifactError, match=r"x\.skops: holds types outside the allowlist \(collections\.Counter\)"):
+        model_io.loads_verified(blob, model_io.sha256_bytes(blob), "x.skops")
+    assert model_io.untrusted(blob, allowed=["collections.Counter"]) == []
