@@ -21,8 +21,9 @@ import joblib
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlci.checks.frames import CheckFrame
+from mlci.checks.frames import CheckFrame, sample
 from mlci.checks.outcome import Outcome, Status, SuiteSummary
+from mlci.config import Params
 from mlci.config.checks import ChecksParams, CheckSpec, SuiteName
 from mlci.errors import ArtifactError, ConfigError
 
@@ -257,35 +258,31 @@ def save_html(result: Any, path: Path) -> None:
 
 @dataclass(frozen=True)
 class SuiteInput:
-    """What one suite run gets: one or two data sets, optionally a model and precomputed importances."""
+    """What one suite run gets: one or two whole data sets (run_suite samples them), optionally a model and
+    precomputed importances."""
 
     train: CheckFrame
     test: CheckFrame | None = None
     model: Any = None
     feature_importance: pd.Series | None = None
-    rows: dict[str, int | None] = field(default_factory=dict)
     # "Test": single-data-set checks (ROC, weak segments, ...) judge the holdout only, at half the cost.
     single_dataset: str | None = None
 
 
-def run_suite(
-    name: SuiteName,
-    *,
-    command: str,
-    inputs: SuiteInput,
-    config: ChecksParams,
-    task: str,
-    where: Callable[[str], str],
-    out: Path,
-) -> SuiteSummary:
-    """Run one suite, write `<out>/<name>.html`, return its summary (the caller writes the JSON)."""
+def run_suite(name: SuiteName, inputs: SuiteInput, *, params: Params, command: str, out: Path) -> SuiteSummary:
+    """Run one suite on at most `checks.sample_rows` rows a side, write `<out>/<name>.html`, return its summary
+    (the caller writes the JSON); the summary states both the rows there were and the rows sampled."""
     start = time.perf_counter()
+    config, task = params.checks, params.data.task
+    rows = {"train": inputs.train.rows, "test": inputs.test.rows if inputs.test is not None else None}
+    train_frame = sample(inputs.train, config.sample_rows, config.seed)
+    test_frame = sample(inputs.test, config.sample_rows, config.seed) if inputs.test is not None else None
     with quiet_deepchecks():
-        built = build_suite(name, config, task, where)
-        sampled = {"train": inputs.train.rows, "test": inputs.test.rows if inputs.test is not None else None}
+        built = build_suite(name, config, task, params.where)
+        sampled = {"train": train_frame.rows, "test": test_frame.rows if test_frame is not None else None}
         try:
-            train = dc_dataset(inputs.train, task)
-            test = dc_dataset(inputs.test, task) if inputs.test is not None else None
+            train = dc_dataset(train_frame, task)
+            test = dc_dataset(test_frame, task) if test_frame is not None else None
             # deepchecks asks permutation importance for n_jobs=-1: worker processes cost seconds to start.
             # One OpenMP thread per model call: on a busy shared runner the pool stalls small predictions.
             with joblib.parallel_config(backend="threading"), threadpool_limits(limits=1, user_api="openmp"):
@@ -305,7 +302,7 @@ def run_suite(
                 suite=name,
                 command=command,
                 outcomes=(outcome,),
-                rows=inputs.rows or sampled,
+                rows=rows,
                 rows_sampled=sampled,
                 sample_rows=config.sample_rows,
                 fail_on_warning=config.fail_on_warning,
@@ -318,7 +315,7 @@ def run_suite(
         suite=name,
         command=command,
         outcomes=outcomes,
-        rows=inputs.rows or sampled,
+        rows=rows,
         rows_sampled=sampled,
         sample_rows=config.sample_rows,
         fail_on_warning=config.fail_on_warning,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from mlci.checks.frames import CheckFrame, check_frame, sample, split_masks
+from mlci.checks.frames import CheckFrame, check_frame, split_masks
 from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
 from mlci.config import Params, load_params
 from mlci.config.checks import SuiteName
@@ -78,6 +78,20 @@ def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, pa
     )
 
 
+def _on_split(
+    name: SuiteName, checked: CheckFrame, *, params: Params, command: str, out: Path, timer: StageTimer, **extra: Any
+) -> SuiteSummary:
+    """A two-data-set suite on the split `mlci run` would make; an empty side fails the suite instead."""
+    from mlci.checks.suites import SuiteInput, run_suite
+
+    mask = split_masks(checked, params)
+    train, test = checked.subset(~mask), checked.subset(mask)
+    with timer.stage(name, f"{train.rows} train + {test.rows} test rows"):
+        if train.rows == 0 or test.rows == 0:
+            return _split_failure(name, command, train.rows, test.rows, params)
+        return run_suite(name, SuiteInput(train=train, test=test, **extra), params=params, command=command, out=out)
+
+
 def _prebuild(params: Params, names: tuple[SuiteName, ...]) -> None:
     """Build every suite once before any work, so a config mistake exits 2 before anything is written."""
     from mlci.checks.suites import build_suite, quiet_deepchecks
@@ -119,42 +133,10 @@ def _check_data(args: argparse.Namespace) -> int:
             )
         )
     with timer.stage("data_integrity", f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows"):
-        inputs = SuiteInput(
-            train=sample(checked, config.sample_rows, config.seed), rows={"train": checked.rows, "test": None}
-        )
         summaries.append(
-            run_suite(
-                "data_integrity",
-                command=command,
-                inputs=inputs,
-                config=config,
-                task=params.data.task,
-                where=params.where,
-                out=out,
-            )
+            run_suite("data_integrity", SuiteInput(train=checked), params=params, command=command, out=out)
         )
-    mask = split_masks(checked, params)
-    train, test = checked.subset(~mask), checked.subset(mask)
-    with timer.stage("train_test_validation", f"{train.rows} train + {test.rows} test rows"):
-        if train.rows == 0 or test.rows == 0:
-            summaries.append(_split_failure("train_test_validation", command, train.rows, test.rows, params))
-        else:
-            inputs = SuiteInput(
-                train=sample(train, config.sample_rows, config.seed),
-                test=sample(test, config.sample_rows, config.seed),
-                rows={"train": train.rows, "test": test.rows},
-            )
-            summaries.append(
-                run_suite(
-                    "train_test_validation",
-                    command=command,
-                    inputs=inputs,
-                    config=config,
-                    task=params.data.task,
-                    where=params.where,
-                    out=out,
-                )
-            )
+    summaries.append(_on_split("train_test_validation", checked, params=params, command=command, out=out, timer=timer))
     return _finish(summaries, out)
 
 
@@ -192,7 +174,6 @@ def _check_model(args: argparse.Namespace) -> int:
     from mlci.checks.gates import gate_outcomes, read_metrics
     from mlci.dataset import load_dataset
     from mlci.model_io import load_model_dir
-    from mlci.split import holdout_mask
 
     params = load_params(args.params)
     metrics = read_metrics(args.artifacts)
@@ -202,11 +183,7 @@ def _check_model(args: argparse.Namespace) -> int:
     command = "mlci check model"
     with timer.stage("import deepchecks"):
         _prebuild(params, ("model_evaluation",))
-    from mlci.checks.suites import SuiteInput, run_suite
-
     out = args.artifacts / "checks"
-    config = params.checks
-    task = params.data.task
     frame = pd.concat([data.ids.rename(params.data.id_column), data.X, data.y.rename(params.data.target)], axis=1)
     checked = CheckFrame(
         frame=frame,
@@ -215,44 +192,27 @@ def _check_model(args: argparse.Namespace) -> int:
         features=tuple(data.X.columns),
         categorical=data.categorical,
     )
-    mask = np.asarray(holdout_mask(data.ids, data.y, params.split, params.split.stratify and task == "classification"))
-    train, test = checked.subset(~mask), checked.subset(mask)
-    summaries = []
-    with timer.stage("model_evaluation", f"{train.rows} train + {test.rows} test rows"):
-        if train.rows == 0 or test.rows == 0:
-            summaries.append(_split_failure("model_evaluation", command, train.rows, test.rows, params))
-        else:
-            inputs = SuiteInput(
-                train=sample(train, config.sample_rows, config.seed),
-                test=sample(test, config.sample_rows, config.seed),
-                model=model,
-                feature_importance=_read_importance(args.artifacts),
-                single_dataset="Test",
-                rows={"train": train.rows, "test": test.rows},
-            )
-            summaries.append(
-                run_suite(
-                    "model_evaluation",
-                    command=command,
-                    inputs=inputs,
-                    config=config,
-                    task=task,
-                    where=params.where,
-                    out=out,
-                )
-            )
-    rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
-    summaries.append(
-        SuiteSummary(
-            suite="gates",
-            command=command,
-            outcomes=gate_outcomes(params.gates, metrics),
-            rows=rows,
-            rows_sampled=rows,
-            sample_rows=None,
-        )
+    evaluation = _on_split(
+        "model_evaluation",
+        checked,
+        params=params,
+        command=command,
+        out=out,
+        timer=timer,
+        model=model,
+        feature_importance=_read_importance(args.artifacts),
+        single_dataset="Test",
     )
-    return _finish(summaries, out)
+    rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
+    gates = SuiteSummary(
+        suite="gates",
+        command=command,
+        outcomes=gate_outcomes(params.gates, metrics),
+        rows=rows,
+        rows_sampled=rows,
+        sample_rows=None,
+    )
+    return _finish([evaluation, gates], out)
 
 
 def _check_drift(args: argparse.Namespace) -> int:
@@ -267,20 +227,7 @@ def _check_drift(args: argparse.Namespace) -> int:
     from mlci.checks.suites import SuiteInput, run_suite
 
     out = args.artifacts / "checks"
-    config = params.checks
     with timer.stage("drift", f"{reference.rows} reference vs {current.rows} current rows"):
-        inputs = SuiteInput(
-            train=sample(reference, config.sample_rows, config.seed),
-            test=sample(current, config.sample_rows, config.seed),
-            rows={"train": reference.rows, "test": current.rows},
-        )
-        summary = run_suite(
-            "drift",
-            command="mlci check drift",
-            inputs=inputs,
-            config=config,
-            task=params.data.task,
-            where=params.where,
-            out=out,
-        )
+        inputs = SuiteInput(train=reference, test=current)
+        summary = run_suite("drift", inputs, params=params, command="mlci check drift", out=out)
     return _finish([summary], out)
