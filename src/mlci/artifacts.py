@@ -27,8 +27,8 @@ def dumps_json(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def read_json_object(path: Path, missing: str) -> dict[str, Any]:
-    """A JSON object mlci wrote; every way it can be wrong is one ArtifactError naming the file.
+def load_json(path: Path, missing: str) -> Any:
+    """A JSON file mlci wrote, parsed; every way it can fail to read is one ArtifactError naming the file.
 
     `missing` says what to do when the file is absent (e.g. "run `mlci run` first").
     """
@@ -39,9 +39,14 @@ def read_json_object(path: Path, missing: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{path}: cannot read: {exc.__class__.__name__}") from None
     try:
-        payload = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+
+
+def read_json_object(path: Path, missing: str) -> dict[str, Any]:
+    """`load_json`, and the file must hold a JSON object."""
+    payload = load_json(path, missing)
     if not isinstance(payload, dict):
         raise ArtifactError(f"{path}: expected a JSON object")
     return payload

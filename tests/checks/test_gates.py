@@ -52,6 +52,12 @@ def test_bad_metrics_file(tmp_path: Path, content: str | None, message: str) -> 
         read_metrics(tmp_path)
 
 
+def test_unreadable_metrics_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").mkdir()
+    with pytest.raises(ArtifactError, match=r"metrics\.json: cannot read: IsADirectoryError"):
+        read_metrics(tmp_path)
+
+
 def test_reads_metrics(tmp_path: Path) -> None:
     (tmp_path / "metrics.json").write_text(json.dumps(METRICS))
     assert read_metrics(tmp_path)["metrics"]["roc_auc"] == 0.87

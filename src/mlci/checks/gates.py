@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from mlci.artifacts import load_json
 from mlci.checks.outcome import Outcome, Status
 from mlci.config.gates import GatesParams
 from mlci.config.training import LOWER_IS_BETTER
@@ -15,12 +15,7 @@ from mlci.errors import ArtifactError
 
 def read_metrics(artifacts: Path) -> dict[str, Any]:
     path = artifacts / "metrics.json"
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: missing; run `mlci run` first (or pass --artifacts DIR)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ArtifactError(f"{path}: not valid JSON; rerun `mlci run`") from None
+    payload = load_json(path, "run `mlci run` first (or pass --artifacts DIR)")
     if not isinstance(payload, dict) or not isinstance(payload.get("metrics"), dict):
         raise ArtifactError(f"{path}: no 'metrics' mapping; rerun `mlci run`")
     return payload

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from mlci.config import Params, load_params
@@ -32,16 +31,11 @@ def read_check_suites(folder: Path) -> list[CheckSuite]:
 
 def write_report(params: Params, artifacts: Path) -> tuple[Path, str]:
     """Render report.md from the folder's comparison.json; refuses a comparison of another model."""
-    from mlci.artifacts import write_atomic
+    from mlci.artifacts import load_json, write_atomic
     from mlci.errors import ArtifactError
 
     path = artifacts / "comparison.json"
-    if not path.is_file():
-        raise ArtifactError(f"{path}: missing; run `mlci compare` (with or without --baseline) first")
-    try:
-        comparison = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    comparison = load_json(path, "run `mlci compare` (with or without --baseline) first")
     if not isinstance(comparison, dict) or "status" not in comparison:
         raise ArtifactError(f"{path}: not a comparison written by `mlci compare`")
     model_file = artifacts / "model.sha256"
