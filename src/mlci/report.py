@@ -12,13 +12,14 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
+from mlci.checks.outcome import Status
 from mlci.errors import ArtifactError
 
 MARKER = "<!-- mlci-report -->"
-# As `mlci check` writes them (mlci/checks/outcome.py); `warned` is deepchecks' warn grade.
-CHECK_STATUSES = ("passed", "warned", "failed", "not-run")
+# As `mlci check` writes them; `warned` is deepchecks' warn grade.
+CHECK_STATUSES: tuple[str, ...] = get_args(Status)
 _CELL_CHARS = 80
 
 
@@ -92,7 +93,7 @@ def cell(value: Any, limit: int = _CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _num(value: float | None, signed: bool = False) -> str:
+def number(value: float | None, signed: bool = False) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     value = round(value, 4) + 0.0  # no "-0.0000"
@@ -105,10 +106,14 @@ def _p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _ci(row: Mapping[str, Any]) -> str:
+def ci_text(row: Mapping[str, Any]) -> str:
     if row.get("ci_low") is None or row.get("ci_high") is None:
         return "n/a"
-    return f"[{_num(row['ci_low'], True)}, {_num(row['ci_high'], True)}]"
+    return f"[{number(row['ci_low'], True)}, {number(row['ci_high'], True)}]"
+
+
+def confidence_percent(comparison: Mapping[str, Any]) -> int:
+    return round(100 * float((comparison.get("bootstrap") or {}).get("confidence", 0.95)))
 
 
 def _short(sha: Any) -> str:
@@ -125,7 +130,7 @@ def verdict_line(comparison: Mapping[str, Any]) -> str:
     if comparison.get("status") == "no-baseline":
         primary = comparison.get("primary")
         value = (comparison.get("candidate_metrics") or {}).get(primary)
-        return f"**mlci: no baseline to compare with** (first run?) · {primary} {_num(value)} · {gate_text}"
+        return f"**mlci: no baseline to compare with** (first run?) · {primary} {number(value)} · {gate_text}"
     rows = comparison.get("metrics") or [{}]
     top = rows[0]
     label = {"better": "better", "worse": "worse"}.get(str(comparison.get("verdict")), "no significant change")
@@ -133,8 +138,8 @@ def verdict_line(comparison: Mapping[str, Any]) -> str:
     also = f" (also significantly worse: {', '.join(worse_others)})" if worse_others else ""
     caveat = " · not like for like" if not comparison.get("like_for_like", True) else ""
     return (
-        f"**mlci: {label}** · {top.get('name')} {_num(top.get('baseline'))} → {_num(top.get('candidate'))} "
-        f"(Δ {_num(top.get('delta'), True)}, {round(100 * float((comparison.get('bootstrap') or {}).get('confidence', 0.95)))} % CI {_ci(top)})"
+        f"**mlci: {label}** · {top.get('name')} {number(top.get('baseline'))} → {number(top.get('candidate'))} "
+        f"(Δ {number(top.get('delta'), True)}, {confidence_percent(comparison)} % CI {ci_text(top)})"
         f"{also}{caveat} · {gate_text}"
     )
 
@@ -166,9 +171,9 @@ def metrics_table(comparison: Mapping[str, Any]) -> str:
     if comparison.get("status") == "no-baseline":
         lines = ["| metric | this run |", "|---|---:|"]
         for name, value in (comparison.get("candidate_metrics") or {}).items():
-            lines.append(f"| {cell(name)} | {_num(value)} |")
+            lines.append(f"| {cell(name)} | {number(value)} |")
         return "\n".join(lines)
-    confidence = round(100 * float((comparison.get("bootstrap") or {}).get("confidence", 0.95)))
+    confidence = confidence_percent(comparison)
     lines = [
         f"| metric | baseline | candidate | Δ | {confidence} % CI | p-value | test | change | gate |",
         "|---|---:|---:|---:|---|---:|---|---|---|",
@@ -179,8 +184,8 @@ def metrics_table(comparison: Mapping[str, Any]) -> str:
         tolerance = row.get("tolerance")
         gate = "-" if tolerance is None else f"{row.get('gate')} (tol. {tolerance:g})"
         lines.append(
-            f"| {cell(row.get('name'))} ({arrow}) | {_num(row.get('baseline'))} | {_num(row.get('candidate'))} | "
-            f"{_num(row.get('delta'), True)} | {_ci(row)} | {_p(row.get('p_value'))} | {cell(row.get('test'))} | {change} | {gate} |"
+            f"| {cell(row.get('name'))} ({arrow}) | {number(row.get('baseline'))} | {number(row.get('candidate'))} | "
+            f"{number(row.get('delta'), True)} | {ci_text(row)} | {_p(row.get('p_value'))} | {cell(row.get('test'))} | {change} | {gate} |"
         )
     return "\n".join(lines)
 

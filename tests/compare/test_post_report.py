@@ -28,6 +28,13 @@ def _load() -> ModuleType:
 post = _load()
 
 
+def test_the_standalone_script_agrees_with_mlci_report() -> None:
+    """The script runs without mlci installed (fork poster), so it keeps its own copies: they must match."""
+    from mlci.config.report import GITHUB_COMMENT_LIMIT
+
+    assert post.MARKER == MARKER and post.MAX_CHARS == GITHUB_COMMENT_LIMIT
+
+
 @pytest.fixture
 def report(tmp_path: Path) -> Path:
     path = tmp_path / "report.md"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,23 +40,18 @@ def _repeat(p: Predictions, counts: np.ndarray) -> Predictions:
     )
 
 
-@pytest.mark.parametrize("classes", [("no", "yes"), ("high", "low", "mid")])
-def test_weighted_classification_metrics_equal_scikit_learn(classes: tuple[str, ...]) -> None:
-    predictions, scores = _classification(classes)
+@pytest.mark.parametrize(
+    "make",
+    [lambda: _classification(("no", "yes")), lambda: _classification(("high", "low", "mid")), _regression],
+    ids=["binary", "multiclass", "regression"],
+)
+def test_weighted_metrics_equal_scikit_learn(make: Callable[[], tuple[Predictions, stats.Scores]]) -> None:
+    predictions, scores = make()
+    names = CLASSIFICATION_METRICS if scores.task == "classification" else REGRESSION_METRICS
     counts = next(stats.resample_counts(scores.rows, 1, np.random.default_rng(0)))
-    full, _ = compute_metrics("classification", predictions)
-    resampled, _ = compute_metrics("classification", _repeat(predictions, counts[0]))
-    for name in CLASSIFICATION_METRICS:
-        assert stats.weighted_metric(name, scores, np.ones((1, scores.rows)))[0] == pytest.approx(full[name], abs=1e-9)
-        assert stats.weighted_metric(name, scores, counts)[0] == pytest.approx(resampled[name], abs=1e-9), name
-
-
-def test_weighted_regression_metrics_equal_scikit_learn() -> None:
-    predictions, scores = _regression()
-    counts = next(stats.resample_counts(scores.rows, 1, np.random.default_rng(0)))
-    full, _ = compute_metrics("regression", predictions)
-    resampled, _ = compute_metrics("regression", _repeat(predictions, counts[0]))
-    for name in REGRESSION_METRICS:
+    full, _ = compute_metrics(scores.task, predictions)
+    resampled, _ = compute_metrics(scores.task, _repeat(predictions, counts[0]))
+    for name in names:
         assert stats.weighted_metric(name, scores, np.ones((1, scores.rows)))[0] == pytest.approx(full[name], abs=1e-9)
         assert stats.weighted_metric(name, scores, counts)[0] == pytest.approx(resampled[name], abs=1e-9), name
 

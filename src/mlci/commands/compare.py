@@ -74,18 +74,13 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
 
 def summary_lines(comparison: dict[str, Any]) -> list[str]:
     """Terminal summary: the verdict, then one line per metric."""
-    from mlci.report import verdict_line
+    from mlci.report import ci_text, number, verdict_line
 
     lines = [verdict_line(comparison).replace("**", "")]
     for row in comparison.get("metrics") or []:
-        ci = "n/a" if row["ci_low"] is None else f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
-        delta = "n/a" if row["delta"] is None else _fmt(row["delta"])
+        ci, delta = ci_text(row), number(row["delta"], signed=True)
         lines.append(f"  {row['name']:<18} delta {delta:>8}  CI {ci:<22} {row['direction']}")
     return lines
-
-
-def _fmt(value: float) -> str:
-    return f"{round(value, 4) + 0.0:+.4f}"
 
 
 def gate_or_ok(comparison: dict[str, Any]) -> int:
