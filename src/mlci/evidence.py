@@ -66,10 +66,6 @@ def _hash(path: Path) -> str | None:
         raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _relative(params: Params, path: Path) -> Path:
-    return path if path.is_absolute() else params.root / path
-
-
 def gather(
     params: Params,
     artifacts: Path,
@@ -96,7 +92,7 @@ def gather(
         if raw_scan is None:
             raise ArtifactError(f"{scan_report}: scan report not found")
         scan = parse_scan_report(raw_scan, str(scan_report))
-    card_path = _relative(params, policy.data_card.path)
+    card_path = params.resolve(policy.data_card.path)
     return Evidence(
         artifacts=str(artifacts),
         commit=commit,

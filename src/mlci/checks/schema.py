@@ -29,7 +29,7 @@ def schema_path(params: Params) -> Path | None:
     file = params.checks.schema_file
     if file is None:
         return None
-    return file if file.is_absolute() else params.root / file
+    return params.resolve(file)
 
 
 def load_schema(params: Params) -> SchemaSpec:

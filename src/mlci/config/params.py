@@ -59,11 +59,15 @@ class Params(Section):
 
     @property
     def data_path(self) -> Path:
-        return self.data.path if self.data.path.is_absolute() else self._root / self.data.path
+        return self.resolve(self.data.path)
 
     @property
     def root(self) -> Path:
         return self._root
+
+    def resolve(self, path: Path) -> Path:
+        """Relative paths in params.yaml are relative to the params file's folder."""
+        return path if path.is_absolute() else self._root / path
 
     def where(self, key_path: str) -> str:
         """'params.yaml:12: model.params.max_depth' style locator for error messages."""
