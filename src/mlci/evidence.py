@@ -71,8 +71,8 @@ def gather(
     artifacts: Path,
     *,
     commit: str,
-    approvals: Approvals = NOT_READ,
     scan_report: Path | None = None,
+    image_digest: str | None = None,
 ) -> Evidence:
     if not artifacts.is_dir():
         raise ArtifactError(f"{artifacts}: artifacts folder not found (run `mlci run` first or pass --artifacts DIR)")
@@ -107,7 +107,8 @@ def gather(
         data_card_path=str(policy.data_card.path),
         data_card=read_text(card_path),
         model_card=read_text(artifacts / "model_card.md"),
-        approvals=approvals,
+        approvals=NOT_READ,
         scan=scan,
         scan_source=None if scan_report is None else str(scan_report),
+        image_digest=image_digest,
     )

@@ -80,9 +80,15 @@ def _govern(args: argparse.Namespace) -> int:
         params = load_params(args.params)
         in_ci = running_in_ci(env) if args.ci is None else bool(args.ci)
         scan = args.scan_report or (Path(env["MLCI_SCAN_REPORT"]) if env.get("MLCI_SCAN_REPORT") else None)
-        evidence = gather(params, args.artifacts, commit=provenance.git_commit(params.root), scan_report=scan)
-        evidence = replace(evidence, image_digest=args.image_digest)
+        evidence = gather(
+            params,
+            args.artifacts,
+            commit=provenance.git_commit(params.root),
+            scan_report=scan,
+            image_digest=args.image_digest,
+        )
         if args.approvals_from_github:
+            # After the local checks: a bad artifacts folder fails before any GitHub call.
             evidence = replace(evidence, approvals=read_approvals(env, args.pr))
         verdict = governance.evaluate(params, evidence, in_ci)
         write_atomic(out, dumps_json(governance.record(verdict, evidence)))
