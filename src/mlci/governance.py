@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from mlci.artifacts import FORMAT_VERSION
 from mlci.config import Params
-from mlci.config.governance import SEVERITIES, RuleParams
+from mlci.config.governance import SEVERITIES, GovernanceParams, RuleParams
 from mlci.config.training import LOWER_IS_BETTER
 from mlci.evidence_formats import CheckSuite, GateResult, ScanReport
 
@@ -25,18 +25,7 @@ PASSED: Status = "passed"
 FAILED: Status = "failed"
 NOT_EVALUATED: Status = "not evaluated"
 
-RULES = (
-    "data_checks",
-    "model_checks",
-    "compare_gate",
-    "primary_metric",
-    "data_card",
-    "model_card",
-    "data_hash",
-    "model_hash",
-    "approvals",
-    "image_scan",
-)
+RULES: tuple[str, ...] = tuple(GovernanceParams.model_fields)  # one rule per governance section, in order
 MAX_LISTED = 50  # findings or checks listed by name in the record; the counts stay complete
 
 

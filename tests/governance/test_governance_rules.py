@@ -302,3 +302,22 @@ def test_decision_fails_on_required_failed_or_not_evaluated():
     failed = _verdict(("a", True, "failed"), ("b", True, "not evaluated"), ("c", True, "passed"))
     assert failed.decision == "failed"
     assert [r.name for r in failed.failed_required] == ["a", "b"]
+
+
+def test_rule_and_severity_order_is_pinned():
+    """RULES and SEVERITIES are derived from the config models; the record's order and fail_on depend on them."""
+    from mlci.config.governance import SEVERITIES
+
+    assert g.RULES == (
+        "data_checks",
+        "model_checks",
+        "compare_gate",
+        "primary_metric",
+        "data_card",
+        "model_card",
+        "data_hash",
+        "model_hash",
+        "approvals",
+        "image_scan",
+    )
+    assert SEVERITIES == ("negligible", "low", "medium", "high", "critical")

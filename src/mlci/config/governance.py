@@ -11,7 +11,7 @@ Every rule has `enabled` (on/off) and `required`:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -19,7 +19,7 @@ from mlci.config.base import Section
 
 Required = bool | Literal["ci"]
 Severity = Literal["negligible", "low", "medium", "high", "critical"]
-SEVERITIES: tuple[str, ...] = ("negligible", "low", "medium", "high", "critical")
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # lowest to highest
 
 
 class RuleParams(Section):
