@@ -289,13 +289,9 @@ def image_scan(scan: ScanReport | None, fail_on: str, ignore: Sequence[str] = ()
     """The image scan has no finding at or above `fail_on`, apart from accepted (ignored) ids."""
     if scan is None:
         return Outcome(NOT_EVALUATED, "no scan report (pass --scan-report PATH or set MLCI_SCAN_REPORT)")
-    limit = SEVERITIES.index(fail_on)
+    at_or_above = set(SEVERITIES[SEVERITIES.index(fail_on) :])
     accepted = set(ignore)
-    blocking = [
-        f
-        for f in scan.findings
-        if f.severity in SEVERITIES and SEVERITIES.index(f.severity) >= limit and f.id not in accepted
-    ]
+    blocking = [f for f in scan.findings if f.severity in at_or_above and f.id not in accepted]
     evidence: dict[str, Any] = {
         "report": source,
         "tool": scan.tool,
@@ -349,7 +345,8 @@ def is_required(setting: bool | str, in_ci: bool) -> bool:
 def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], Outcome]]:
     """Each rule wired to its slice of the evidence and policy (called only for enabled rules)."""
     policy = params.governance
-    model_sha = _record_value(ev.run, "model", "sha256") or ev.model_sha256_file or ev.model_sha256_actual
+    recorded_model_sha = _record_value(ev.run, "model", "sha256")
+    model_sha = recorded_model_sha or ev.model_sha256_file or ev.model_sha256_actual
     floor, floor_source = resolve_floor(params)
     data, model = policy.data_checks, policy.model_checks
     scan = policy.image_scan
@@ -361,9 +358,7 @@ def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], Outcome]]:
         "data_card": lambda: data_card(ev.data_card_path, ev.data_card),
         "model_card": lambda: model_card(ev.model_card, model_sha),
         "data_hash": lambda: data_hash(_record_value(ev.run, "data", "sha256"), ev.data_sha256_actual, ev.data_path),
-        "model_hash": lambda: model_hash(
-            ev.model_sha256_file, _record_value(ev.run, "model", "sha256"), ev.model_sha256_actual
-        ),
+        "model_hash": lambda: model_hash(ev.model_sha256_file, recorded_model_sha, ev.model_sha256_actual),
         "approvals": lambda: approvals(ev.approvals, policy.approvals.min),
         "image_scan": lambda: image_scan(ev.scan, scan.fail_on, scan.ignore, ev.scan_source),
     }
