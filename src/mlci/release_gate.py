@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,16 @@ from mlci.artifacts import read_json_object
 from mlci.errors import GateFailed
 
 
-def _strings(value: Any) -> set[str]:
+def _strings(value: Any) -> Iterator[str]:
+    """Every string value in a parsed JSON document (dict keys excluded), depth first."""
     if isinstance(value, str):
-        return {value}
-    if isinstance(value, dict):
-        return set().union(*(_strings(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_strings(v) for v in value)) if value else set()
-    return set()
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def require_passed(record_path: Path, model_sha256: str | None) -> dict[str, Any]:
