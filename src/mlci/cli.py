@@ -5,30 +5,42 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from mlci import __version__
-from mlci.commands import check, compare, config, govern, report, run
-from mlci.commands import image as image_command
-from mlci.commands import serve as serve_command
 from mlci.errors import MlciError
 
-COMMANDS = (run, config, check, compare, report, govern, serve_command, image_command)
+
+def all_commands() -> tuple[ModuleType, ...]:
+    """Every subcommand module, in `mlci --help` order. Imported on first use, not with this module, so that
+    `python -m mlci.serve` (the container's entry) loads only what serving needs."""
+    from mlci.commands import check, compare, config, govern, image, report, run, serve
+
+    return (run, config, check, compare, report, govern, serve, image)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def __getattr__(name: str) -> object:
+    """`cli.COMMANDS`: the full command tuple, as before, built on access."""
+    if name == "COMMANDS":
+        return all_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
+    """The parser for `commands` (modules with `register(subparsers)`); all of them by default."""
     parser = argparse.ArgumentParser(
         prog="mlci",
         description="Train, check, compare, govern and ship a scikit-learn model. Exit codes: 0 ok, 1 a gate or check failed, 2 bad input.",
     )
     parser.add_argument("--version", action="version", version=f"mlci {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in all_commands() if commands is None else commands:
         command.register(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, commands: Sequence[ModuleType] | None = None) -> int:
+    args = build_parser(commands).parse_args(argv)
     try:
         return int(args.func(args))
     except MlciError as exc:

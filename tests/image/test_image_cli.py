@@ -159,10 +159,42 @@ def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
     import mlci.cli
+    from mlci.commands import serve
 
     seen: list[Any] = []
-    monkeypatch.setattr(mlci.cli, "main", lambda argv: seen.append(argv) or 0)
+    registered: list[Any] = []
+    monkeypatch.setattr(
+        mlci.cli, "main", lambda argv, commands=None: seen.append(argv) or registered.append(commands) or 0
+    )
     monkeypatch.setattr("sys.argv", ["python -m mlci.serve", "--artifacts", "x"])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_module("mlci.serve", run_name="__main__")
     assert exit_info.value.code == 0 and seen == [["serve", "--artifacts", "x"]]
+    assert registered == [(serve,)]
+
+
+def test_container_entry_imports_only_the_serve_command() -> None:
+    """`python -m mlci.serve --help` leaves checks, reports, config and yaml unimported (container start time)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['python -m mlci.serve', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('mlci.serve', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('mlci', 'yaml')))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(result.stdout.split())
+    assert "mlci.commands.serve" in loaded and "--artifacts" in result.stdout
+    assert not loaded & {"mlci.commands.check", "mlci.checks", "mlci.report", "mlci.config", "yaml"}
+
+
+def test_full_command_list_is_unchanged() -> None:
+    import mlci.cli
+
+    names = [command.__name__.rsplit(".", 1)[1] for command in mlci.cli.COMMANDS]
+    assert names == ["run", "config", "check", "compare", "report", "govern", "serve", "image"]
