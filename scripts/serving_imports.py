@@ -31,7 +31,7 @@ WEB_STACK = (
     "logging.config",
     "urllib.request",
 )
-MODEL_STACK = ("numpy", "pandas", "yaml", "threadpoolctl", "skops.io", "sklearn.pipeline", "sklearn.compose")
+MODEL_STACK = ("numpy", "pandas", "threadpoolctl", "skops.io", "sklearn.pipeline", "sklearn.compose")
 
 
 def imported_files(prefix: str) -> list[str]:
