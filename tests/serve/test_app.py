@@ -52,6 +52,15 @@ def test_single_record_and_null_feature(client: TestClient, record: dict[str, An
     assert all(abs(sum(p) - 1) < 1e-9 for p in body["probabilities"])
 
 
+def test_parse_body_returns_the_feature_frame() -> None:
+    from mlci.serve.request import Schema, parse_body
+
+    schema = Schema(columns=("length", "sex"), numeric=frozenset({"length"}))
+    frame = parse_body(b'{"records": [{"sex": "F", "length": 1}, {"length": null, "sex": null}]}', schema, 10)
+    assert list(frame.columns) == ["length", "sex"] and frame["length"].dtype == float
+    assert frame["length"].isna().tolist() == [False, True] and frame["sex"].tolist()[0] == "F"
+
+
 @pytest.mark.parametrize(
     ("name", "body", "status", "needle"),
     [

@@ -123,7 +123,7 @@ def create_app(bundle: Bundle) -> FastAPI:
             return _error(request, 415, f"content-type: expected application/json, got {content_type or 'none'}")
         try:
             body = await _read_limited(request, bundle.limits.max_body_bytes)
-            _, frame = parse_body(body, bundle.schema, bundle.limits.max_batch)
+            frame = parse_body(body, bundle.schema, bundle.limits.max_batch)
         except RequestError as exc:
             return _error(request, exc.status, exc.message)
         predictions, probabilities = bundle.predict(frame)

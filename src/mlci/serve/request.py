@@ -63,8 +63,8 @@ def _type_name(value: object) -> str:
     )
 
 
-def parse_body(body: bytes, schema: Schema, max_batch: int) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """The records and their feature frame, or RequestError(400/413/422) naming the problem."""
+def parse_body(body: bytes, schema: Schema, max_batch: int) -> pd.DataFrame:
+    """The records' feature frame, or RequestError(400/413/422) naming the problem."""
     if not body.strip():
         raise RequestError(400, 'body: empty; send {"records": [{...}, ...]}')
     try:
@@ -89,7 +89,7 @@ def parse_body(body: bytes, schema: Schema, max_batch: int) -> tuple[list[dict[s
         raise RequestError(413, f"body.records: {len(records)} records, over the limit of {max_batch} per request")
     for index, record in enumerate(records):
         _check_record(index, record, schema)
-    return records, to_frame(records, schema)
+    return to_frame(records, schema)
 
 
 def _check_record(index: int, record: object, schema: Schema) -> None:
