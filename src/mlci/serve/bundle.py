@@ -52,22 +52,22 @@ def _read_json(path: Path) -> dict[str, Any]:
 def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
     """Limits from params.json's image.serve, overridden by MLCI_MAX_BODY_BYTES / MLCI_MAX_BATCH."""
     serve = params.get("image", {}).get("serve", {}) if isinstance(params.get("image"), dict) else {}
-    values = {
-        "max_body_bytes": serve.get("max_body_bytes", Limits.max_body_bytes),
-        "max_batch": serve.get("max_batch", Limits.max_batch),
-    }
-    for key, env in (("max_body_bytes", "MLCI_MAX_BODY_BYTES"), ("max_batch", "MLCI_MAX_BATCH")):
-        if environ.get(env):
-            values[key] = environ[env]
+
+    def positive(key: str, env: str, default: int) -> int:
+        raw = environ.get(env) or serve.get(key, default)
         try:
-            values[key] = int(values[key])
+            value = int(raw)
         except (TypeError, ValueError):
-            raise ArtifactError(
-                f"{env} / image.serve.{key}: expected a positive integer, got {values[key]!r}"
-            ) from None
-        if values[key] <= 0:
-            raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {values[key]!r}")
-    return Limits(**values)
+            value = None
+        if value is None or value <= 0:
+            shown = raw if value is None else value
+            raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {shown!r}")
+        return value
+
+    return Limits(
+        max_body_bytes=positive("max_body_bytes", "MLCI_MAX_BODY_BYTES", Limits.max_body_bytes),
+        max_batch=positive("max_batch", "MLCI_MAX_BATCH", Limits.max_batch),
+    )
 
 
 def one_thread_per_worker() -> None:
