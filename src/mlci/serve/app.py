@@ -83,6 +83,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 def create_app(bundle: Bundle) -> FastAPI:
     """An app serving an already verified bundle (the model is loaded before the server listens)."""
     metrics = Metrics()
+    classes = list(bundle.classes)  # the same for every response: built once, not per request
     app = FastAPI(
         title="mlci model",
         description=f"Serves model sha256 {bundle.metadata['model_sha256']} (commit {bundle.metadata['commit']}).",
@@ -129,9 +130,7 @@ def create_app(bundle: Bundle) -> FastAPI:
         predictions, probabilities = bundle.predict(frame)
         request.state.rows = len(predictions)
         metrics.rows += len(predictions)
-        return JSONResponse(
-            {"predictions": predictions, "probabilities": probabilities, "classes": list(bundle.classes)}
-        )
+        return JSONResponse({"predictions": predictions, "probabilities": probabilities, "classes": classes})
 
     app.add_middleware(AccessLog, metrics=metrics)
     return app
