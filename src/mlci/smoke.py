@@ -19,6 +19,7 @@ import pandas as pd
 
 from mlci.config import Params
 from mlci.errors import ArtifactError, GateFailed, MlciError
+from mlci.image import read_run
 
 TOLERANCE = 1e-9
 
@@ -179,15 +180,23 @@ def served_holdout(base: str, data: Holdout, batch: int) -> tuple[list[Any], lis
     return predictions, probabilities, classes
 
 
+def recorded_model_sha256(artifacts: Path) -> object:
+    """run.json's model.sha256, read with the one JSON reader: ArtifactError naming the file if it is missing,
+    malformed or records no model hash (read before the container starts, so no traceback mid-smoke)."""
+    model = read_run(artifacts).get("model")
+    if not isinstance(model, dict) or "sha256" not in model:
+        raise ArtifactError(f"{artifacts / 'run.json'}: no model.sha256; run `mlci run` again")
+    return model["sha256"]
+
+
 def _check_serving(
-    image: str, base: str, container: Any, *, data: Holdout, artifacts: Path, batch: int
+    image: str, base: str, container: Any, *, data: Holdout, recorded: object, batch: int
 ) -> dict[str, int]:
     uid = container.exec_run(["python3", "-c", "import os; print(os.getuid())"]).output.decode().strip()
     if uid == "0":
         raise GateFailed(f"{image}: the server process runs as uid 0")
     status, raw = _http(f"{base}/metadata")
     served_sha = json.loads(raw).get("model_sha256") if status == 200 else None
-    recorded = json.loads((artifacts / "run.json").read_text(encoding="utf-8"))["model"]["sha256"]
     if served_sha != recorded:
         raise GateFailed(f"{image}: serves model {served_sha}, artifacts record {recorded}")
     problems = compare(data.expected, *served_holdout(base, data, batch))
@@ -208,6 +217,7 @@ def run_smoke(image: str, params: Params, artifacts: Path) -> SmokeReport:
 
     settings = params.image
     data = holdout(params, artifacts)
+    recorded = recorded_model_sha256(artifacts)
     try:
         client = docker.from_env()
         found = client.images.get(image)
@@ -222,7 +232,7 @@ def run_smoke(image: str, params: Params, artifacts: Path) -> SmokeReport:
     )
     try:
         ready = wait_ready(base, container, settings.smoke.ready_timeout_seconds)
-        codes = _check_serving(image, base, container, data=data, artifacts=artifacts, batch=settings.serve.max_batch)
+        codes = _check_serving(image, base, container, data=data, recorded=recorded, batch=settings.serve.max_batch)
     finally:
         container.remove(force=True)
     return SmokeReport(

@@ -155,6 +155,43 @@ def test_wait_ready_reports_an_exited_container_and_a_timeout() -> None:
         smoke.wait_ready("http://127.0.0.1:9", FakeContainer("running"), timeout=0.2)
 
 
+def test_recorded_model_sha256_is_read_up_front_with_clean_errors(trained_run: Path, tmp_path: Path) -> None:
+    from mlci.errors import ArtifactError
+
+    run = json.loads((trained_run / "run.json").read_text())
+    assert smoke.recorded_model_sha256(trained_run) == run["model"]["sha256"]
+    with pytest.raises(ArtifactError, match=r"run\.json: missing"):
+        smoke.recorded_model_sha256(tmp_path)
+    (tmp_path / "run.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match=r"run\.json: not valid JSON"):
+        smoke.recorded_model_sha256(tmp_path)
+    (tmp_path / "run.json").write_text('{"model": {}}')
+    with pytest.raises(ArtifactError, match=r"run\.json: no model\.sha256"):
+        smoke.recorded_model_sha256(tmp_path)
+
+
+class ServingContainer:
+    def exec_run(self, command: list[str]) -> Any:
+        return type("Exec", (), {"output": b"10001\n"})()
+
+
+def test_check_serving_holds_the_served_sha_against_the_recorded_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlci.errors import GateFailed
+
+    monkeypatch.setattr(smoke, "_http", lambda url, *a, **k: (200, json.dumps({"model_sha256": "served"}).encode()))
+    data = smoke.Holdout(records=[{"x": 1}], expected=pd_frame())
+    with pytest.raises(GateFailed, match="img:1: serves model served, artifacts record recorded"):
+        smoke._check_serving(
+            "img:1", "http://127.0.0.1:9", ServingContainer(), data=data, recorded="recorded", batch=10
+        )
+
+
+def pd_frame() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"id": ["1"], "y_true": ["0"], "y_pred": ["0"]})
+
+
 def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
