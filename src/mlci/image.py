@@ -83,11 +83,17 @@ def read_run(artifacts: Path) -> dict[str, object]:
     return read_json_object(artifacts / "run.json", "run `mlci run` before building the image")
 
 
-def default_tag(name: str, revision: str) -> str:
-    """name:<first 12 of the commit> ('-dirty' kept so a dirty build never takes a clean commit's tag)."""
+def short_revision(revision: str) -> str:
+    """The tag part for a commit: its first 12 characters, tag-safe ('-dirty' kept so a dirty build never takes
+    a clean commit's tag; 'unknown' if empty)."""
     clean = re.sub(r"[^A-Za-z0-9_.-]", "-", revision)
     short = clean[:12] + ("-dirty" if clean.endswith("-dirty") else "")
-    return f"{name}:{short or 'unknown'}"
+    return short or "unknown"
+
+
+def default_tag(name: str, revision: str) -> str:
+    """name:<first 12 of the commit> (see short_revision)."""
+    return f"{name}:{short_revision(revision)}"
 
 
 def build_command(spec: BuildSpec, context: Path, docker: str) -> list[str]:

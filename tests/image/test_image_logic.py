@@ -159,6 +159,8 @@ def test_build_command_and_context(tmp_path: Path, trained_run: Path, monkeypatc
 def test_small_helpers(tmp_path: Path) -> None:
     assert image.default_tag("mlci-model", "0123456789abcdef") == "mlci-model:0123456789ab"
     assert image.default_tag("m", "0123456789abcdef-dirty") == "m:0123456789ab-dirty"
+    assert image.short_revision("0123456789abcdef-dirty") == "0123456789ab-dirty"
+    assert image.short_revision("") == "unknown" and image.short_revision("a:b/c") == "a-b-c"
     assert image.tls_flag("ghcr.io/o/r") == []
     assert image.tls_flag("localhost:5000/r") == ["--tls-verify=false"]
     assert image.split_reference("host:5000/r:tag") == ("host:5000/r", "tag")

@@ -95,7 +95,7 @@ def _push(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     repository = args.repository or params.image.registry
-    tag = args.tag or image.default_tag("x", str(image.read_run(args.artifacts).get("commit", "unknown"))).split(":")[1]
+    tag = args.tag or image.short_revision(str(image.read_run(args.artifacts).get("commit", "unknown")))
     moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / "governance.json")
     print(f"{moved.reference} {moved.digest}")
     return 0
