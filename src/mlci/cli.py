@@ -19,13 +19,6 @@ def all_commands() -> tuple[ModuleType, ...]:
     return (run, config, check, compare, report, govern, serve, image)
 
 
-def __getattr__(name: str) -> object:
-    """`cli.COMMANDS`: the full command tuple, as before, built on access."""
-    if name == "COMMANDS":
-        return all_commands()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
     """The parser for `commands` (modules with `register(subparsers)`); all of them by default."""
     parser = argparse.ArgumentParser(

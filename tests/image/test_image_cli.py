@@ -233,5 +233,5 @@ def test_container_entry_imports_only_the_serve_command() -> None:
 def test_full_command_list_is_unchanged() -> None:
     import mlci.cli
 
-    names = [command.__name__.rsplit(".", 1)[1] for command in mlci.cli.COMMANDS]
+    names = [command.__name__.rsplit(".", 1)[1] for command in mlci.cli.all_commands()]
     assert names == ["run", "config", "check", "compare", "report", "govern", "serve", "image"]
