@@ -12,7 +12,7 @@ import pytest
 from mlci.config import Params, load_params
 from mlci.progress import StageTimer
 from mlci.run import run_pipeline
-from synthetic import ROOT, ProjectFactory, synthetic_frame, synthetic_params, write_project
+from synthetic import EXAMPLE, ROOT, ProjectFactory, synthetic_frame, synthetic_params, write_project
 
 __all__ = ["ROOT", "ProjectFactory", "synthetic_frame", "synthetic_params", "write_project"]
 
@@ -37,7 +37,7 @@ def make_project(tmp_path: Path) -> ProjectFactory:
 
 @pytest.fixture(scope="session")
 def bundled_params() -> Params:
-    return load_params(ROOT / "params.yaml")
+    return load_params(EXAMPLE / "params.yaml")
 
 
 @pytest.fixture(scope="session")

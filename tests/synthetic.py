@@ -15,6 +15,9 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# A copy of the bundled example kept for the machinery tests: the project's own data/ and params.yaml belong
+# to the user and may be replaced (`mlci init`), so no machinery test reads them.
+EXAMPLE = ROOT / "tests" / "example"
 
 ProjectFactory = Callable[..., Path]
 

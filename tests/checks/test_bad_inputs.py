@@ -23,7 +23,7 @@ import yaml
 from mlci.checks.frames import check_frame, split_masks
 from mlci.cli import main
 from mlci.config import load_params
-from synthetic import ROOT, synthetic_frame, synthetic_params, write_project
+from synthetic import EXAMPLE, synthetic_frame, synthetic_params, write_project
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +86,10 @@ def test_clean_synthetic_data_passes(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def duplicated_and_blanked(tmp_path_factory: pytest.TempPathFactory) -> Result:
     folder = tmp_path_factory.mktemp("bundled_bad")
-    shutil.copy(ROOT / "params.yaml", folder / "params.yaml")
+    shutil.copy(EXAMPLE / "params.yaml", folder / "params.yaml")
     (folder / "data").mkdir()
-    shutil.copy(ROOT / "data" / "schema.yaml", folder / "data" / "schema.yaml")
-    frame = pd.read_csv(ROOT / "data" / "abalone.csv")
+    shutil.copy(EXAMPLE / "data" / "schema.yaml", folder / "data" / "schema.yaml")
+    frame = pd.read_csv(EXAMPLE / "data" / "abalone.csv")
     frame.loc[frame.sample(frac=0.5, random_state=1).index, "length"] = np.nan
     frame = pd.concat([frame, frame.iloc[: len(frame) // 3]], ignore_index=True)
     frame.to_csv(folder / "data" / "abalone.csv", index=False)
@@ -232,8 +232,8 @@ def test_empty_holdout_fails_the_split_check(tmp_path: Path) -> None:
 
 def test_empty_holdout_fails_the_model_check(tmp_path: Path, trained_run: Path) -> None:
     shutil.copytree(trained_run, tmp_path / "artifacts")
-    text = (ROOT / "params.yaml").read_text().replace("test_size: 0.25", "test_size: 0.000000001")
-    text = text.replace("path: data/abalone.csv", f"path: {ROOT / 'data' / 'abalone.csv'}")
+    text = (EXAMPLE / "params.yaml").read_text().replace("test_size: 0.25", "test_size: 0.000000001")
+    text = text.replace("path: data/abalone.csv", f"path: {EXAMPLE / 'data' / 'abalone.csv'}")
     (tmp_path / "params.yaml").write_text(text)
     result = run_cli(tmp_path, "check", "model")
     assert result.code == 1
@@ -267,8 +267,8 @@ def test_shuffled_label_fails_roc_and_gates(shuffled_label: Result) -> None:
 
 def test_bundled_data_and_model_pass(tmp_path: Path, trained_run: Path) -> None:
     shutil.copytree(trained_run, tmp_path / "artifacts")
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copy(EXAMPLE / "params.yaml", tmp_path / "params.yaml")
+    shutil.copytree(EXAMPLE / "data", tmp_path / "data")
     data = run_cli(tmp_path, "check", "data")
     assert data.code == 0, data.out
     model = run_cli(tmp_path, "check", "model")

@@ -13,7 +13,7 @@ import yaml
 
 from mlci.cli import main
 from mlci.report import MARKER
-from synthetic import ROOT, synthetic_frame, synthetic_params, write_project
+from synthetic import EXAMPLE, synthetic_frame, synthetic_params, write_project
 
 LIMIT = 65_536
 
@@ -58,7 +58,7 @@ def _assert_clean_report(text: str) -> None:
 @pytest.mark.slow
 def test_identical_bundled_model_is_no_significant_change(trained_run: Path, tmp_path: Path) -> None:
     baseline, candidate = _copy(trained_run, tmp_path, "main"), _copy(trained_run, tmp_path, "pr")
-    params = str(ROOT / "params.yaml")
+    params = str(EXAMPLE / "params.yaml")
     assert main(["compare", "--params", params, "--artifacts", str(candidate), "--baseline", str(baseline)]) == 0
     assert main(["report", "--params", params, "--artifacts", str(candidate)]) == 0
     text = _report(candidate)
@@ -73,8 +73,8 @@ def test_identical_bundled_model_is_no_significant_change(trained_run: Path, tmp
 def test_bundled_model_without_its_best_features_is_a_significant_regression(
     trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    raw["data"]["path"] = str(ROOT / raw["data"]["path"])
+    raw = yaml.safe_load((EXAMPLE / "params.yaml").read_text(encoding="utf-8"))
+    raw["data"]["path"] = str(EXAMPLE / raw["data"]["path"])
     raw["data"]["ignore_columns"] = ["shell_weight", "whole_weight", "diameter", "length"]
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(raw), encoding="utf-8")

@@ -14,6 +14,7 @@ from mlci import image
 from mlci.config import Params
 from mlci.errors import GateFailed
 from mlci.smoke import run_smoke
+from synthetic import EXAMPLE
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -57,7 +58,7 @@ def test_smoke_passes(built: Any, bundled_params: Params) -> None:
 def test_smoke_cli_and_unknown_image(built: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from mlci.cli import main
 
-    params = str(Path(__file__).resolve().parents[2] / "params.yaml")
+    params = str(EXAMPLE / "params.yaml")
     assert main(["image", "smoke", "--params", params, "--artifacts", str(built.artifacts), built.tag]) == 0
     assert "holdout rows identical to predictions.csv" in capsys.readouterr().out
     assert main(["image", "smoke", "--params", params, "--artifacts", str(built.artifacts), "mlci-test:absent"]) == 2

@@ -11,8 +11,8 @@ import pytest
 from governed_project import CI_VARIABLES, Governed, build_governed, write_passing_evidence
 
 from mlci.cli import main
+from synthetic import EXAMPLE
 
-ROOT = Path(__file__).resolve().parents[2]
 GRYPE_CLEAN = {"matches": [], "descriptor": {"name": "grype"}}
 
 
@@ -294,7 +294,7 @@ def test_real_run_passes_then_fails_when_tampered(trained_run, tmp_path, capsys)
     artifacts = tmp_path / "artifacts"
     shutil.copytree(trained_run, artifacts)
     write_passing_evidence(artifacts)
-    args = ["govern", "--params", str(ROOT / "params.yaml"), "--artifacts", str(artifacts)]
+    args = ["govern", "--params", str(EXAMPLE / "params.yaml"), "--artifacts", str(artifacts)]
     assert main(args) == 0, capsys.readouterr()
     record = json.loads((artifacts / "governance.json").read_text(encoding="utf-8"))
     assert record["decision"] == "passed"

@@ -10,8 +10,7 @@ import pytest
 
 from mlci import image, smoke
 from mlci.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
+from synthetic import EXAMPLE
 
 
 def test_build_uses_params_env_and_run(
@@ -27,7 +26,7 @@ def test_build_uses_params_env_and_run(
     monkeypatch.setenv("MLCI_BASE_IMAGE", "local/base:1")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
-    assert main(["image", "build", "--params", str(ROOT / "params.yaml"), "--artifacts", str(trained_run)]) == 0
+    assert main(["image", "build", "--params", str(EXAMPLE / "params.yaml"), "--artifacts", str(trained_run)]) == 0
     run = json.loads((trained_run / "run.json").read_text())
     spec = seen["spec"]
     assert spec.base_image == "local/base:1" and spec.source == "https://github.com/o/r"
@@ -38,7 +37,7 @@ def test_build_uses_params_env_and_run(
 def test_smoke_prints_the_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     report = smoke.SmokeReport("img:1", 370.2, "10001:10001", 4.2, 1044, {"empty body": 400})
     monkeypatch.setattr(smoke, "run_smoke", lambda *a: report)
-    assert main(["image", "smoke", "--params", str(ROOT / "params.yaml"), "img:1"]) == 0
+    assert main(["image", "smoke", "--params", str(EXAMPLE / "params.yaml"), "img:1"]) == 0
     assert "370 MB, user 10001:10001, ready in 4.20s, 1044 holdout rows identical" in capsys.readouterr().out
 
 
@@ -53,7 +52,7 @@ def test_push_and_promote_print_digests(
         "promote",
         lambda *a: calls.append(a) or image.Moved(f"{a[0].repository}:{a[2]}", digest, "sha256:" + "2" * 64),
     )
-    common = ["--params", str(ROOT / "params.yaml"), "--artifacts", str(trained_run)]
+    common = ["--params", str(EXAMPLE / "params.yaml"), "--artifacts", str(trained_run)]
     assert main(["image", "push", *common, "img:1", "--repository", "127.0.0.1:5000/m"]) == 0
     commit = json.loads((trained_run / "run.json").read_text())["commit"]
     assert calls[0][1] == f"127.0.0.1:5000/m:{image.default_tag('m', commit).split(':')[1]}"
@@ -73,7 +72,7 @@ def test_promote_without_governance_exits_1(
             "image",
             "promote",
             "--params",
-            str(ROOT / "params.yaml"),
+            str(EXAMPLE / "params.yaml"),
             "--artifacts",
             str(tmp_path),
             "--digest",

@@ -12,12 +12,11 @@ import yaml
 from mlci.cli import main
 from mlci.config import load_params, parse_params
 from mlci.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
+from synthetic import EXAMPLE
 
 
 def bundled(**image: Any) -> str:
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw = yaml.safe_load((EXAMPLE / "params.yaml").read_text())
     raw["image"] = image
     return yaml.safe_dump(raw, sort_keys=False)
 
@@ -67,7 +66,7 @@ def test_config_check_and_schema_include_image(capsys: pytest.CaptureFixture[str
     assert main(["config", "--schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "ImageParams" in schema["$defs"] and "ServeParams" in schema["$defs"]
-    assert main(["config", "--check", "--params", str(ROOT / "params.yaml")]) == 0
+    assert main(["config", "--check", "--params", str(EXAMPLE / "params.yaml")]) == 0
     assert ": ok (" in capsys.readouterr().out
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from mlci.serve.app import create_app
 from mlci.serve.bundle import Bundle, load_bundle
+from synthetic import EXAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +35,7 @@ def artifacts_copy(trained_run: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def record(bundle: Bundle, trained_run: Path) -> dict[str, Any]:
     """One valid record: the first holdout row of the bundled data."""
-    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "data" / "abalone.csv")
+    frame = pd.read_csv(EXAMPLE / "data" / "abalone.csv")
     first = int(pd.read_csv(trained_run / "predictions.csv")["id"].iloc[0])
     row = frame[frame["id"] == first].iloc[0]
     return {

@@ -11,9 +11,9 @@ import yaml
 from mlci.cli import main
 from mlci.config import load_params, parse_params
 from mlci.errors import ConfigError
+from synthetic import EXAMPLE
 
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = (ROOT / "params.yaml").read_text(encoding="utf-8")
+BUNDLED = (EXAMPLE / "params.yaml").read_text(encoding="utf-8")
 
 
 def edited(change: str, to: str) -> str:
@@ -23,12 +23,12 @@ def edited(change: str, to: str) -> str:
 
 def error_of(text: str) -> str:
     with pytest.raises(ConfigError) as caught:
-        parse_params(text, root=ROOT)
+        parse_params(text, root=EXAMPLE)
     return caught.value.message
 
 
 def test_bundled_params_are_valid() -> None:
-    params = parse_params(BUNDLED, root=ROOT)
+    params = parse_params(BUNDLED, root=EXAMPLE)
     assert params.data.task == "classification"
     assert params.metrics.primary in params.metrics.report
 
@@ -99,15 +99,15 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_where_falls_back_to_parent_key() -> None:
-    params = parse_params(BUNDLED, root=ROOT)
+    params = parse_params(BUNDLED, root=EXAMPLE)
     assert params.where("model.params.not_there").startswith("params.yaml:")
     assert params.where("model.params.not_there").endswith("model.params.not_there")
 
 
 def test_params_hash_is_stable_and_sensitive() -> None:
-    first = parse_params(BUNDLED, root=ROOT).params_hash()
-    assert first == parse_params(BUNDLED + "\n# comment\n", root=ROOT).params_hash()
-    assert first != parse_params(edited("  seed: 42", "  seed: 43"), root=ROOT).params_hash()
+    first = parse_params(BUNDLED, root=EXAMPLE).params_hash()
+    assert first == parse_params(BUNDLED + "\n# comment\n", root=EXAMPLE).params_hash()
+    assert first != parse_params(edited("  seed: 42", "  seed: 43"), root=EXAMPLE).params_hash()
 
 
 def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,7 +118,7 @@ def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_check_command_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", "--check", "--params", str(ROOT / "params.yaml")]) == 0
+    assert main(["config", "--check", "--params", str(EXAMPLE / "params.yaml")]) == 0
     assert "ok (4177 rows" in capsys.readouterr().out
 
 
@@ -146,7 +146,7 @@ def test_bad_estimator_or_hyperparameter(
 ) -> None:
     raw = yaml.safe_load(BUNDLED)
     raw["model"] = {"estimator": estimator, "params": params}
-    raw["data"]["path"] = str(ROOT / "data" / "abalone.csv")
+    raw["data"]["path"] = str(EXAMPLE / "data" / "abalone.csv")
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     assert main(["config", "--check", "--params", str(path)]) == 2
