@@ -29,6 +29,7 @@ def render(
     commit: str,
 ) -> str:
     data = params["data"]
+    key = f"`{data['id_column']}`" if data.get("id_column") else "each row's values (no id column; derived keys)"
     task = data["task"]
     lines = [
         "# Model card",
@@ -49,7 +50,7 @@ def render(
         "## Data",
         "",
         f"- File: `{data_file}` (sha256 `{data_sha256}`)",
-        f"- Rows: {rows['total']} ({rows['train']} train, {rows['test']} holdout; split by a hash of `{data['id_column']}`)",
+        f"- Rows: {rows['total']} ({rows['train']} train, {rows['test']} holdout; split by a hash of {key})",
         f"- Numeric features: {', '.join(f'`{c}`' for c in numeric) or 'none'}",
         f"- Categorical features: {', '.join(f'`{c}`' for c in categorical) or 'none'}",
         "",

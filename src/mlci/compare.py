@@ -23,6 +23,7 @@ from mlci.config import Params
 from mlci.config.training import LOWER_IS_BETTER
 from mlci.errors import ArtifactError
 from mlci.evaluate import Predictions, compute_metrics
+from mlci.rowkey import row_keys
 
 RUN_FILES = ("model.skops", "model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
 CANDIDATE_FILES = ("model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
@@ -91,7 +92,8 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
             f"{folder / 'model.sha256'}: does not match the model sha256 in run.json; refusing a tampered or mixed-up folder"
         )
     classification = run["task"] == "classification"
-    dtypes = {"y_true": str, "y_pred": str} if classification else None
+    # Ids as written (they are keys, "7" is not "7.0"); class labels as text, "NA" included.
+    dtypes: dict[str, type[str]] = {"id": str, **({"y_true": str, "y_pred": str} if classification else {})}
     try:
         predictions = pd.read_csv(folder / "predictions.csv", dtype=dtypes, keep_default_na=not classification)  # type: ignore[arg-type]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
@@ -154,11 +156,12 @@ def _baseline_features(
     features = baseline.run.get("features") or {}
     numeric = [str(c) for c in features.get("numeric", [])]
     categorical = [str(c) for c in features.get("categorical", [])]
-    id_column = str(candidate.run.get("id_column"))
-    gone = [c for c in [*numeric, *categorical, id_column] if c not in frame.columns]
+    id_column = candidate.run.get("id_column")
+    id_column = None if id_column is None else str(id_column)
+    gone = [c for c in [*numeric, *categorical, *([id_column] if id_column else [])] if c not in frame.columns]
     if gone:
         return f"column {gone[0]!r} that the baseline model needs is not in {data_name}"
-    rows = frame.set_index(_ids(frame[id_column]))
+    rows = frame.set_index(row_keys(frame, id_column))
     wanted = _ids(candidate.predictions["id"])
     absent = wanted[~wanted.isin(rows.index)]
     if not absent.empty:

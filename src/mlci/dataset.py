@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 from mlci import model as user_model
 from mlci.config import Params
 from mlci.errors import DataError
+from mlci.rowkey import row_keys
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,33 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read through the user's read_data, turning every failure into one line naming the file."""
+def _csv_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _check_unique_names(path: Path, names: list[str]) -> None:
+    seen: set[str] = set()
+    repeated = [name for name in names if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
+    if repeated:
+        shown = ", ".join(repr(name) for name in dict.fromkeys(repeated))
+        raise DataError(f"{path}: duplicate column name {shown} in the header; every column needs its own name")
+
+
+def read_frame(path: Path, id_column: str | None = None) -> pd.DataFrame:
+    """Read through the user's read_data, turning every failure into one line naming the file.
+
+    The id column (if any) is asked for as text, so ids keep exactly the form they have in the file.
+    """
     if not path.exists():
         raise DataError(f"{path}: data file not found (data.path in params.yaml)")
     if path.is_dir():
         raise DataError(f"{path}: data.path is a folder, expected a file")
+    if path.suffix.lower() == ".csv":
+        # pandas renames a repeated header ("island" -> "island.1"): catch it before the reader hides it.
+        _check_unique_names(path, _csv_header(path))
     try:
-        frame = user_model.read_data(path)
+        frame = user_model.read_data(path, (id_column,) if id_column else ())
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty (no header, no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -54,6 +75,7 @@ def read_frame(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot parse: {first}") from None
     if frame.empty:
         raise DataError(f"{path}: no data rows (header only?)")
+    _check_unique_names(path, [str(column) for column in frame.columns])
     return frame
 
 
@@ -75,7 +97,7 @@ def _looks_numeric(column: pd.Series) -> bool:
 
 def _check_columns(frame: pd.DataFrame, params: Params, path: Path) -> None:
     declared = {
-        "data.id_column": [params.data.id_column],
+        "data.id_column": [params.data.id_column] if params.data.id_column else [],
         "data.target": [params.data.target],
         "data.ignore_columns": params.data.ignore_columns,
         "data.categorical": params.data.categorical or [],
@@ -92,12 +114,17 @@ def _labels(frame: pd.DataFrame, params: Params, path: Path, ids: pd.Series) -> 
     raw = frame[target]
     if raw.isna().any():
         position = int(np.flatnonzero(raw.isna().to_numpy())[0])
-        raise DataError(f"{path}: target column {target!r} is empty at row id {ids.iloc[position]!r}")
+        raise DataError(f"{path}: target column {target!r} is empty at row id {ids.iloc[position]}")
     if params.data.task == "regression" or params.data.target_threshold is not None:
         problem = _first_non_numeric(raw, ids)
         if problem is not None:
             row_id, value = problem
-            raise DataError(f"{path}: target column {target!r} must be numeric; row id {row_id!r} has {value!r}")
+            why = (
+                f"{params.where('data.target_threshold')} needs a numeric target"
+                if params.data.target_threshold is not None
+                else "regression needs a numeric target"
+            )
+            raise DataError(f"{path}: target column {target!r} is not numeric (row id {row_id} has {value!r}); {why}")
         raw = pd.to_numeric(raw)
     if params.data.task == "regression":
         return raw.astype(float).rename(target)
@@ -113,14 +140,14 @@ def prepare(frame: pd.DataFrame, params: Params, path: Path, sha256: str) -> Dat
     """Validate a raw table and split it into ids, features and labels (pure: no I/O)."""
     _check_columns(frame, params, path)
     id_column = params.data.id_column
-    ids = frame[id_column]
+    ids = row_keys(frame, id_column)
     if ids.isna().any():
         raise DataError(f"{path}: id column {id_column!r} has empty values")
     if not ids.is_unique:
         duplicate = ids[ids.duplicated()].iloc[0]
-        raise DataError(f"{path}: id column {id_column!r} is not unique (e.g. {duplicate!r} repeats)")
+        raise DataError(f"{path}: id column {id_column!r} is not unique (e.g. {duplicate} repeats)")
     y = _labels(frame, params, path, ids)
-    dropped = {id_column, params.data.target, *params.data.ignore_columns}
+    dropped = {id_column, params.data.target, *params.data.ignore_columns} - {None}
     features = [column for column in frame.columns if column not in dropped]
     if not features:
         raise DataError(f"{path}: no feature columns left after id, target and ignore_columns")
@@ -143,7 +170,7 @@ def prepare(frame: pd.DataFrame, params: Params, path: Path, sha256: str) -> Dat
         if problem is not None:
             row_id, value = problem
             raise DataError(
-                f"{path}: column {column!r} must be numeric; row id {row_id!r} has {value!r}"
+                f"{path}: column {column!r} must be numeric; row id {row_id} has {value!r}"
                 " (or list it in data.categorical)"
             )
         X[column] = pd.to_numeric(X[column])
@@ -162,7 +189,7 @@ def prepare(frame: pd.DataFrame, params: Params, path: Path, sha256: str) -> Dat
 
 def load_dataset(params: Params) -> Dataset:
     path = params.data_path
-    frame = read_frame(path)
+    frame = read_frame(path, params.data.id_column)
     return prepare(
         frame, params, Path(params.data.path) if not params.data.path.is_absolute() else path, file_sha256(path)
     )

@@ -47,9 +47,13 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
-def read_data(path: Path) -> pd.DataFrame:
-    """Load the raw table. Text columns stay text; mlci validates types afterwards."""
-    return pd.read_csv(path, low_memory=False)
+def read_data(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Load the raw table. Text columns stay text; mlci validates types afterwards.
+
+    `text_columns` (the row id) must come back as text exactly as written in the file: the split and the PR
+    comparison key on it, and "1.5" read as a number would become "1.5" but "7" would become "7.0".
+    """
+    return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text_columns, str))
 
 
 def make_estimator(name: str, task: str, params: dict[str, Any], seed: int) -> BaseEstimator:

@@ -62,4 +62,4 @@ def test_split_matches_the_run_split(make_project: ProjectFactory) -> None:
     frame = synthetic_frame("binary")
     mask = split_masks(check_frame(frame, params), params)
     split = split_dataset(prepare(frame, params, Path("data.csv"), ""), params.split, True)
-    assert sorted(frame["row_id"][mask]) == sorted(split.test.ids)
+    assert sorted(frame["row_id"][mask].astype(str)) == sorted(split.test.ids)

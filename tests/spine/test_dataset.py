@@ -128,7 +128,10 @@ def test_threshold_needs_numeric_target(make_project: ProjectFactory) -> None:
         params["data"]["target_threshold"] = 1  # type: ignore[index]
 
     params = load_params(make_project(edit=threshold))
-    with pytest.raises(DataError, match="target column 'target' must be numeric; row id 1000 has"):
+    with pytest.raises(
+        DataError,
+        match=r"target column 'target' is not numeric \(row id 1000 has 'yes'\); .*data.target_threshold needs a numeric target",
+    ):
         load_dataset(params)
 
 

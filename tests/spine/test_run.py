@@ -74,7 +74,7 @@ def test_reloaded_model_reproduces_predictions(trained_run: Path, bundled_params
     from mlci.dataset import load_dataset
 
     model = model_io.load_model_dir(trained_run)
-    predictions = pd.read_csv(trained_run / "predictions.csv")
+    predictions = pd.read_csv(trained_run / "predictions.csv", dtype={"id": str})
     data = load_dataset(bundled_params)
     rows = data.X[data.ids.isin(predictions["id"])]
     proba = model.predict_proba(rows)

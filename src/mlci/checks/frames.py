@@ -13,25 +13,31 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlci.config import Params
+from mlci.rowkey import row_keys
 from mlci.split import holdout_mask
 
 
 @dataclass(frozen=True)
 class CheckFrame:
-    """One table ready for deepchecks: `frame` holds id (if present), features and label (if usable)."""
+    """One table ready for deepchecks: `frame` holds id (if present), features and label (if usable).
+
+    `keys` are the rows' keys as `mlci run` computes them (the split hashes them). A derived key is not a
+    column of `frame`: it is not data, and deepchecks' identifier checks must never judge it.
+    """
 
     frame: pd.DataFrame
     id_column: str | None
     label: str | None
     features: tuple[str, ...]
     categorical: tuple[str, ...]
+    keys: pd.Series
 
     @property
     def rows(self) -> int:
         return len(self.frame)
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> CheckFrame:
-        return replace(self, frame=self.frame[mask].reset_index(drop=True))
+        return replace(self, frame=self.frame[mask].reset_index(drop=True), keys=self.keys[mask].reset_index(drop=True))
 
 
 def _label(raw: pd.DataFrame, params: Params) -> pd.Series | None:
@@ -55,7 +61,7 @@ def check_frame(raw: pd.DataFrame, params: Params) -> CheckFrame:
     data = params.data
     id_column = data.id_column if data.id_column in raw.columns else None
     label = _label(raw, params)
-    dropped = {data.id_column, data.target, *data.ignore_columns}
+    dropped = {data.id_column, data.target, *data.ignore_columns} - {None}
     features = tuple(str(c) for c in raw.columns if c not in dropped)
     if data.categorical is None:
         categorical = tuple(c for c in features if not pd.api.types.is_numeric_dtype(raw[c]))
@@ -70,12 +76,15 @@ def check_frame(raw: pd.DataFrame, params: Params) -> CheckFrame:
         label=data.target if label is not None else None,
         features=features,
         categorical=categorical,
+        keys=row_keys(raw, id_column).reset_index(drop=True)
+        if id_column or data.id_column is None
+        else pd.Series(raw.index.astype(str)),
     )
 
 
 def split_masks(checked: CheckFrame, params: Params) -> npt.NDArray[np.bool_]:
     """The test-side mask `mlci run` would use (by hash of the row id), without its empty-side errors."""
-    ids = checked.frame[checked.id_column] if checked.id_column else pd.Series(checked.frame.index)
+    ids = checked.keys
     labels = checked.frame[checked.label] if checked.label else pd.Series(np.zeros(checked.rows))
     stratify = params.split.stratify and params.data.task == "classification" and checked.label is not None
     return holdout_mask(ids.reset_index(drop=True), labels.reset_index(drop=True), params.split, stratify)
@@ -86,4 +95,8 @@ def sample(checked: CheckFrame, cap: int, seed: int) -> CheckFrame:
     if checked.rows <= cap:
         return checked
     rows = np.sort(np.random.default_rng(seed).choice(checked.rows, size=cap, replace=False))
-    return replace(checked, frame=checked.frame.iloc[rows].reset_index(drop=True))
+    return replace(
+        checked,
+        frame=checked.frame.iloc[rows].reset_index(drop=True),
+        keys=checked.keys.iloc[rows].reset_index(drop=True),
+    )

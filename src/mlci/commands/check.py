@@ -106,7 +106,7 @@ def _check_data(args: argparse.Namespace) -> int:
     from mlci.dataset import read_frame
 
     params = load_params(args.params)
-    raw = read_frame(params.data_path)
+    raw = read_frame(params.data_path, params.data.id_column)
     if args.infer:
         return _infer(params, raw, args.force)
     spec = schema.load_schema(params)
@@ -184,13 +184,16 @@ def _check_model(args: argparse.Namespace) -> int:
     with timer.stage("import deepchecks"):
         _prebuild(params, ("model_evaluation",))
     out = args.artifacts / "checks"
-    frame = pd.concat([data.ids.rename(params.data.id_column), data.X, data.y.rename(params.data.target)], axis=1)
+    id_column = params.data.id_column
+    columns = [data.ids.rename(id_column)] if id_column else []
+    frame = pd.concat([*columns, data.X, data.y.rename(params.data.target)], axis=1)
     checked = CheckFrame(
         frame=frame,
-        id_column=params.data.id_column,
+        id_column=id_column,
         label=params.data.target,
         features=tuple(data.X.columns),
         categorical=data.categorical,
+        keys=data.ids,
     )
     evaluation = _on_split(
         "model_evaluation",
@@ -219,8 +222,8 @@ def _check_drift(args: argparse.Namespace) -> int:
     from mlci.dataset import read_frame
 
     params = load_params(args.params)
-    reference = check_frame(read_frame(args.reference), params)
-    current = check_frame(read_frame(params.data_path), params)
+    reference = check_frame(read_frame(args.reference, params.data.id_column), params)
+    current = check_frame(read_frame(params.data_path, params.data.id_column), params)
     timer = StageTimer()
     with timer.stage("import deepchecks"):
         _prebuild(params, ("drift",))

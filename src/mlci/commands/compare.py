@@ -59,7 +59,7 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
         base = compare.read_run(baseline, "baseline")
         compare.check_comparable(candidate, base)
         path = params.data_path
-        frame = read_frame(path)  # also the clear error when the file is missing or unreadable
+        frame = read_frame(path, params.data.id_column)  # also the clear error when the file is missing or unreadable
         recorded = (candidate.run.get("data") or {}).get("sha256")
         if file_sha256(path) != recorded:
             raise ArtifactError(

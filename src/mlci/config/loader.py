@@ -13,19 +13,28 @@ from mlci.config.params import Params
 from mlci.errors import ConfigError
 
 
-def _line_map(node: yaml.Node, prefix: str = "") -> dict[str, int]:
-    """Map dotted key paths ('model.params.max_depth', 'metrics.report.1') to 1-based YAML lines."""
+def _line_map(node: yaml.Node, source: str, prefix: str = "") -> dict[str, int]:
+    """Map dotted key paths ('model.params.max_depth', 'metrics.report.1') to 1-based YAML lines.
+
+    A key given twice in one mapping is an error: YAML loaders silently keep the last one, so an edit to the
+    first would do nothing.
+    """
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             path = f"{prefix}{key_node.value}"
-            lines[path] = key_node.start_mark.line + 1
-            lines.update(_line_map(value_node, path + "."))
+            line = key_node.start_mark.line + 1
+            if path in lines:
+                raise ConfigError(
+                    f"{source}:{line}: {path}: duplicate key (also on line {lines[path]}); keep one of them"
+                )
+            lines[path] = line
+            lines.update(_line_map(value_node, source, path + "."))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             path = f"{prefix}{index}"
             lines[path] = item.start_mark.line + 1
-            lines.update(_line_map(item, path + "."))
+            lines.update(_line_map(item, source, path + "."))
     return lines
 
 
@@ -55,7 +64,7 @@ def parse_params(text: str, source: str = "params.yaml", root: Path = Path()) ->
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
-    lines = _line_map(node) if node is not None else {}
+    lines = _line_map(node, source) if node is not None else {}
     if raw is None:
         raise ConfigError(f"{source}: file is empty; see the README for the sections it needs")
     if not isinstance(raw, dict):

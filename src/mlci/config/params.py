@@ -53,6 +53,8 @@ class Params(Section):
                     raise ValueError(
                         f"{where}: unknown metric {name!r} for task {self.data.task}; choose from {', '.join(known)}"
                     )
+        if self.metrics.primary not in self.metrics.report:
+            raise ValueError(f"metrics.primary: {self.metrics.primary!r} must also be listed in metrics.report")
         if self.gates.min_class_recall is not None and self.data.task != "classification":
             raise ValueError("gates.min_class_recall is only valid with task: classification")
         return self

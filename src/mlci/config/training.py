@@ -16,7 +16,11 @@ class DataParams(Section):
     """Which file, which columns, which task. The template is not tied to the bundled data set."""
 
     path: Path = Field(description="CSV file, relative to the params.yaml folder")
-    id_column: str = Field(description="stable, unique row id; the split and the PR comparison key on it")
+    id_column: str | None = Field(
+        default=None,
+        description="stable, unique row id (read as text); the split and the PR comparison key on it."
+        " Omit it to key rows on a hash of their values plus their occurrence number (see the README)",
+    )
     target: str = Field(description="column to predict")
     task: Task
     target_threshold: float | None = Field(
@@ -32,6 +36,18 @@ class DataParams(Section):
     def _threshold_only_for_classification(self) -> DataParams:
         if self.target_threshold is not None and self.task != "classification":
             raise ValueError("target_threshold is only valid with task: classification")
+        return self
+
+    @model_validator(mode="after")
+    def _roles_do_not_overlap(self) -> DataParams:
+        if self.target in self.ignore_columns:
+            raise ValueError(f"ignore_columns lists the target {self.target!r}; the target is never a feature already")
+        if self.id_column is not None and self.id_column == self.target:
+            raise ValueError(f"id_column and target are the same column {self.target!r}")
+        if self.categorical is not None and self.target in self.categorical:
+            raise ValueError(f"categorical lists the target {self.target!r}; list feature columns only")
+        if self.id_column is not None and self.categorical is not None and self.id_column in self.categorical:
+            raise ValueError(f"categorical lists the id column {self.id_column!r}; list feature columns only")
         return self
 
 
@@ -83,12 +99,6 @@ class MetricsParams(Section):
         if len(set(value)) != len(value):
             raise ValueError("metric names must be unique")
         return value
-
-    @model_validator(mode="after")
-    def _primary_reported(self) -> MetricsParams:
-        if self.primary not in self.report:
-            raise ValueError(f"primary metric {self.primary!r} must also be listed in metrics.report")
-        return self
 
 
 def metric_names(task: Task) -> tuple[str, ...]:
