@@ -88,7 +88,7 @@ def _first_non_numeric(column: pd.Series, ids: pd.Series) -> tuple[object, objec
     return ids.iloc[position], column.iloc[position]
 
 
-def _looks_numeric(column: pd.Series) -> bool:
+def looks_numeric(column: pd.Series) -> bool:
     values = column.dropna()
     if values.empty:
         return False
@@ -159,7 +159,7 @@ def prepare(frame: pd.DataFrame, params: Params, path: Path, sha256: str) -> Dat
             )
     declared = params.data.categorical
     if declared is None:
-        categorical = [c for c in features if not pd.api.types.is_numeric_dtype(X[c]) and not _looks_numeric(X[c])]
+        categorical = [c for c in features if not pd.api.types.is_numeric_dtype(X[c]) and not looks_numeric(X[c])]
     else:
         categorical = [c for c in features if c in declared]
     numeric = [c for c in features if c not in categorical]

@@ -1,7 +1,8 @@
 """Behavioral tests of the trained model: examples to edit for your own model and data.
 
 They load the model of an artifacts folder: `MLCI_ARTIFACTS=artifacts pytest tests/model` in CI after
-`mlci run`; otherwise the model trained once per test session on the bundled data (`trained_run`).
+`mlci run`; otherwise the model trained once per test session from params.yaml (tests/model/conftest.py).
+`mlci init` replaces this file with tests that hold for any data set.
 
 - invariance: a change that must not move the prediction (column order, batch vs single row, a 0.1 % nudge);
 - directional: a change with a known direction (a heavier shell means an older abalone);
@@ -11,15 +12,11 @@ The cases are abalone's: label 1 = "rings >= 10" (older). Rewrite them with your
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from mlci.model_io import load_model_dir
 
 COLUMNS = ["sex", "length", "diameter", "height", "whole_weight", "shucked_weight", "viscera_weight", "shell_weight"]
 
@@ -30,13 +27,6 @@ LARGE_FEMALE = ["F", 0.68, 0.54, 0.19, 1.65, 0.62, 0.35, 0.50]
 MEDIUM_MALE = ["M", 0.50, 0.39, 0.13, 0.60, 0.26, 0.13, 0.18]
 MEDIUM_FEMALE = ["F", 0.55, 0.43, 0.15, 0.85, 0.36, 0.19, 0.25]
 CASES = pd.DataFrame([INFANT, LARGE_MALE, LARGE_FEMALE, MEDIUM_MALE, MEDIUM_FEMALE], columns=COLUMNS)
-
-
-@pytest.fixture(scope="module")
-def model(request: pytest.FixtureRequest) -> Any:
-    folder = os.environ.get("MLCI_ARTIFACTS")
-    artifacts = Path(folder) if folder else request.getfixturevalue("trained_run")
-    return load_model_dir(artifacts)
 
 
 def p_old(model: Any, frame: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]

@@ -1,0 +1,60 @@
+"""Fixtures for the behavioral tests: the project's own params.yaml, data and trained model.
+
+These tests are the project's, not the template's: they read the root params.yaml and data/, so they follow
+the data set a team brings (`mlci init`). The model is the one in `MLCI_ARTIFACTS` (CI runs them after
+`mlci run`), or one trained once per session from params.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlci.config import Params, load_params
+from mlci.dataset import Dataset, load_dataset
+from mlci.model_io import load_model_dir
+from mlci.progress import StageTimer
+from mlci.run import run_pipeline
+from mlci.split import split_dataset
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def project() -> Params:
+    return load_params(PROJECT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def artifacts(project: Params, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("MLCI_ARTIFACTS")
+    if folder:
+        return Path(folder)
+    out = tmp_path_factory.mktemp("project") / "artifacts"
+    run_pipeline(project, out, StageTimer(quiet=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def model(artifacts: Path) -> Any:
+    return load_model_dir(artifacts)
+
+
+@pytest.fixture(scope="session")
+def dataset(project: Params) -> Dataset:
+    return load_dataset(project)
+
+
+@pytest.fixture(scope="session")
+def holdout(project: Params, dataset: Dataset) -> Dataset:
+    return split_dataset(dataset, project.split, classification=project.data.task == "classification").test
+
+
+@pytest.fixture(scope="session")
+def metrics(artifacts: Path) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((artifacts / "metrics.json").read_text(encoding="utf-8"))
+    return payload
