@@ -149,8 +149,8 @@ def data_card(plan: Plan, *, source_name: str, sha256: str) -> str:
     return f"""\
 # Data card: {plan.data_file}
 
-Written by `mlci init` from `{source_name}`. The facts below were read from the file; the licence and the
-source are yours to state. **`mlci govern` fails (rule `data_card`) until the Licence line is filled in.**
+Written by `mlci init` from `{source_name}`. The facts below were read from the file; the rows marked TODO
+are yours to state. **`mlci govern` fails (rule `data_card`) until the table's TODO terms-of-use row is filled in.**
 
 | | |
 |---|---|
