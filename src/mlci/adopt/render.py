@@ -61,6 +61,7 @@ model:
     max_leaf_nodes: 15
     min_samples_leaf: 20
     l2_regularization: 1.0
+    early_stopping: true        # stop adding trees when a held-out tenth of the training rows stops improving
 
 train:
   seed: 42
@@ -91,7 +92,13 @@ checks:
       conditions: {{ratio_less_or_equal: {{max_ratio: {plan.duplicate_ratio:g}}}}}
     OutlierSampleDetection: false  # slow and has no condition
   train_test_validation: {{}}
-  model_evaluation:
+  model_evaluation:             # set for a first run on a new table: tighten once you know your model
+    TrainTestPerformance:       # the train/test gap is shown, not gated: boosting fits its training rows closely
+      conditions: {{}}
+    WeakSegmentsPerformance:    # shown, not gated: small segments of a small holdout are noisy. To gate, e.g.
+      conditions: {{}}            # {{segments_relative_performance_greater_than: {{max_ratio_change: 0.35}}}}
+    RocReport:                  # every class's one-vs-rest AUC, better than chance (deepchecks' default is 0.7)
+      conditions: {{auc_greater_than: {{min_auc: 0.6}}}}
     BoostingOverfit: false      # supports only AdaBoost/GradientBoosting/LightGBM/XGBoost/CatBoost
     ModelInferenceTime:         # per-row time of a batch; deepchecks' 1 ms default flakes on a busy CI runner
       conditions: {{inference_time_less_than: {{value: 0.01}}}}
