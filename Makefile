@@ -17,11 +17,15 @@ help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .tools/bin/uv:
-	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@echo "setup: installing uv $(UV_VERSION) into .tools/"
+	@$(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# One line instead of one per package: the progress that matters is mlci's own.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras --compile-bytecode
+	@echo "setup: creating $(VENV) from uv.lock (uv sync --frozen) ..."
+	@start=$$(date +%s); $(UV) sync --frozen --all-extras --compile-bytecode --quiet; \
+	  echo "setup: $$($(BIN)/python -c 'import importlib.metadata as m; print(len(list(m.distributions())))') packages in $$(( $$(date +%s) - start ))s"
 	@touch $@
 
 setup: $(VENV)/.synced ## create .venv from the lock file (uv sync --frozen)
