@@ -77,3 +77,10 @@ def test_json_shape(tmp_path: Path) -> None:
         "optional": False,
     }
     assert payload["skipped"] == ["B"] and payload["no_condition"] == ["A"]
+
+
+def test_a_hint_ends_the_line_and_appears_in_the_json_only_when_set(tmp_path: Path) -> None:
+    hinted = Outcome("PercentOfNulls", "Nulls", "<= 5%", "failed", "x: 20%", hint="raise the threshold")
+    assert hinted.line() == "Nulls: <= 5%: x: 20%; hint: raise the threshold"
+    payload = json.loads(write_summary(tmp_path, _summary(PASS, hinted)).read_text())
+    assert "hint" not in payload["checks"][0] and payload["checks"][1]["hint"] == "raise the threshold"

@@ -21,7 +21,8 @@ Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results
           "condition": "Duplicate data ratio is less or equal to 5%",   # null when the check did not run
           "status": "failed",             # passed | warned | failed | not-run
           "value": "Found 33.3% duplicate data",   # what was measured, or why it did not run
-          "optional": false               # not-run of an optional check does not fail the suite
+          "optional": false,              # not-run of an optional check does not fail the suite
+          "hint": "..."                   # only on a failure whose usual cause mlci knows: what to change
         }
       ],
       "skipped": ["BoostingOverfit"],     # switched off in params.yaml or irrelevant for the task
@@ -52,6 +53,7 @@ class Outcome:
     status: Status
     value: str
     optional: bool = False
+    hint: str | None = None
 
     def gates(self, fail_on_warning: bool) -> bool:
         """True when this outcome fails the command."""
@@ -64,7 +66,8 @@ class Outcome:
     def line(self) -> str:
         """One line for the terminal: which check, which condition, what was measured."""
         what = self.condition or "did not run"
-        return f"{self.header}: {what}: {self.value}"
+        hint = f"; hint: {self.hint}" if self.hint else ""
+        return f"{self.header}: {what}: {self.value}{hint}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class SuiteSummary:
                     "status": o.status,
                     "value": o.value,
                     "optional": o.optional,
+                    **({"hint": o.hint} if o.hint else {}),
                 }
                 for o in self.outcomes
             ],

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mlci.checks.frames import CheckFrame, sample
+from mlci.checks.hints import with_hints
 from mlci.checks.outcome import Outcome, Status, SuiteSummary
 from mlci.config import Params
 from mlci.config.checks import ChecksParams, CheckSpec, SuiteName
@@ -46,9 +48,11 @@ TASK_ONLY: dict[str, str] = {
 }
 
 # Defaults of our own on top of deepchecks' suites; params.yaml entries override them.
-# data_integrity has no null check by default: a half-empty column must fail it.
-ADDED: dict[str, tuple[tuple[str, str], ...]] = {
-    "data_integrity": (("PercentOfNulls", "add_condition_percent_of_nulls_not_greater_than"),),
+# data_integrity has no null check by default: a column more than half empty must fail it. deepchecks' own 5 %
+# fails the first run on most real tables (the pipeline imputes nulls, and the schema's `nullable` already
+# refuses a null in a column that had none); `mlci init` writes a threshold from the data instead.
+ADDED: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
+    "data_integrity": (("PercentOfNulls", "add_condition_percent_of_nulls_not_greater_than", {"threshold": 0.5}),),
 }
 # Between a reference and the current data, shared rows are expected, not leakage.
 SWITCHED_OFF: dict[str, frozenset[str]] = {
@@ -57,6 +61,12 @@ SWITCHED_OFF: dict[str, frozenset[str]] = {
 
 # mlci hands deepchecks no datetime column, so these can never run: skipped rather than failed as not-run.
 NEEDS_DATETIME = frozenset({"DateTrainTestLeakageDuplicates", "DateTrainTestLeakageOverlap"})
+# These judge the id column. Without one, rows are keyed on a hash of their values: that key is not data, so
+# it is never handed to deepchecks, and these checks are skipped rather than failed as not-run.
+NEEDS_ID = frozenset({"IdentifierLabelCorrelation", "IndexTrainTestLeakage"})
+# deepchecks 0.19.1 computes RMSE with `mean_squared_error(squared=False)`, which scikit-learn 1.6 removed:
+# on such a stack these crash on every data set.
+NEEDS_SQUARED_RMSE = frozenset({"RegressionErrorDistribution", "RegressionSystematicError"})
 
 # Known warnings of deepchecks 0.19.1 on the pinned stack (numpy 1.26, pandas 2.3, setuptools < 82), each
 # seen in this project's runs: (category, message regex, module regex), silenced only around deepchecks
@@ -66,6 +76,8 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
     (FutureWarning, r"Downcasting object dtype arrays on \.fillna", r"deepchecks\."),
     (FutureWarning, r"DataFrame\.applymap has been deprecated", r"deepchecks\."),
     (DeprecationWarning, r"the `interpolation=` argument to quantile was renamed", r"deepchecks\."),
+    # WeakSegmentsPerformance on a multiclass label
+    (FutureWarning, r"ChainedAssignmentError: behaviour will change in pandas 3\.0", r"deepchecks\."),
 )
 
 
@@ -104,9 +116,11 @@ def build_suite(name: SuiteName, config: ChecksParams, task: str, where: Callabl
     from deepchecks.tabular import suites as dc_suites
 
     suite = getattr(dc_suites, BASE_SUITE[name])(n_samples=config.sample_rows, random_state=config.seed)
-    for check_name, condition in ADDED.get(name, ()):
+    for check_name, condition, arguments in ADDED.get(name, ()):
         suite.add(
-            getattr(getattr(dc_checks, check_name)(n_samples=config.sample_rows, random_state=config.seed), condition)()
+            getattr(getattr(dc_checks, check_name)(n_samples=config.sample_rows, random_state=config.seed), condition)(
+                **arguments
+            )
         )
     present = _available(suite)
     configured = config.suite(name)
@@ -115,6 +129,7 @@ def build_suite(name: SuiteName, config: ChecksParams, task: str, where: Callabl
         if check_name == "WeakSegmentsPerformance":
             check.n_top_features = config.weak_segments.n_top_features
             check.n_samples = min(config.weak_segments.n_samples, config.sample_rows)
+        _label_safe_scorers(check, task)
         off_by_default = check_name in SWITCHED_OFF.get(name, ()) and check_name not in configured
         if TASK_ONLY.get(check_name, task) != task or check_name in NEEDS_DATETIME or off_by_default:
             suite.remove(index)
@@ -134,6 +149,7 @@ def build_suite(name: SuiteName, config: ChecksParams, task: str, where: Callabl
                 check = cls(n_samples=config.sample_rows, random_state=config.seed)
             except TypeError:  # a check that does not sample
                 check = cls()
+            _label_safe_scorers(check, task)
             suite.add(check)
             index = max(suite.checks)
         if check_name in built.skipped:
@@ -145,6 +161,77 @@ def build_suite(name: SuiteName, config: ChecksParams, task: str, where: Callabl
         _configure(check, spec, key, where)
         built.optional[check_name] = spec.optional
     return built
+
+
+def _neg_rmse(model: Any, features: pd.DataFrame, y_true: Any) -> float:
+    """deepchecks' default regression score as a plain function. scikit-learn's scorer object refuses the
+    stand-in model WeakSegmentsPerformance scores with (its predict method is named `_predict`)."""
+    error = np.asarray(model.predict(features), dtype=float) - np.asarray(y_true, dtype=float)
+    return -float(np.sqrt(np.mean(error**2)))
+
+
+def _per_class_scorers() -> dict[str, Any]:
+    """deepchecks' default per-class scorers (F1, Precision, Recall), with `pos_label=None`.
+
+    Its own carry scikit-learn's default `pos_label=1`, which scikit-learn >= 1.6 refuses for any model whose
+    classes do not include 1 ("low"/"mid"/"high", or 2/3/4). Per class, pos_label changes
+    no score.
+    """
+    from sklearn.metrics import f1_score, make_scorer, precision_score, recall_score
+
+    return {
+        name: make_scorer(metric, average=None, zero_division=0, pos_label=None)
+        for name, metric in (("F1", f1_score), ("Precision", precision_score), ("Recall", recall_score))
+    }
+
+
+def _label_safe_scorers(check: Any, task: str) -> None:
+    """Give the checks whose default scorers crash on some label sets equivalent scorers that do not.
+
+    Set before params.yaml's `params:` are applied, so scorers given there still win.
+    """
+    name = type(check).__name__
+    if task == "classification" and name == "TrainTestPerformance" and check.scorers is None:
+        check.scorers = _per_class_scorers()
+    elif task == "classification" and name == "SimpleModelComparison" and check.alternative_scorers is None:
+        check.alternative_scorers = {"F1": _per_class_scorers()["F1"]}
+    elif task == "regression" and name == "WeakSegmentsPerformance" and check.alternative_scorer is None:
+        check.alternative_scorer = {"Neg RMSE": _neg_rmse}
+
+
+def _stack_lacks_squared_rmse() -> bool:
+    from inspect import signature
+
+    from sklearn.metrics import mean_squared_error
+
+    return "squared" not in signature(mean_squared_error).parameters
+
+
+def _boosting_overfit_fits(model: Any) -> bool:
+    """BoostingOverfit refuses anything but a few boosting families (not scikit-learn's HistGradientBoosting)."""
+    from deepchecks.tabular.checks.model_evaluation.boosting_overfit import PartialBoostingModel
+    from deepchecks.utils.model import get_model_of_pipeline
+
+    supported: tuple[str, ...] = getattr(PartialBoostingModel, "_SUPPORTED_MODELS", ())
+    return not supported or type(get_model_of_pipeline(model)).__name__ in supported
+
+
+def inapplicable(built: BuiltSuite, *, has_id: bool, model: Any) -> list[str]:
+    """Checks of the suite that cannot run on these inputs, for reasons that say nothing about the data."""
+    names = set(_available(built.suite))
+    out = set() if has_id else names & NEEDS_ID
+    if model is not None and "BoostingOverfit" in names and not _boosting_overfit_fits(model):
+        out.add("BoostingOverfit")
+    if names & NEEDS_SQUARED_RMSE and _stack_lacks_squared_rmse():
+        out |= names & NEEDS_SQUARED_RMSE
+    return sorted(out)
+
+
+def skip(built: BuiltSuite, names: list[str]) -> None:
+    available = _available(built.suite)
+    for name in names:
+        built.suite.remove(available[name][0])
+        built.skipped.append(name)
 
 
 def _configure(check: Any, spec: CheckSpec, key: str, where: Callable[[str], str]) -> None:
@@ -184,8 +271,15 @@ def dc_dataset(checked: CheckFrame, task: str) -> Any:
             if task == "regression"
             else ("binary" if checked.frame[checked.label].nunique() <= 2 else "multiclass")
         )
+    frame = checked.frame
+    if checked.id_column is not None:
+        # Ids are read as text (keys keep their exact form), but deepchecks scores a text index as categories,
+        # all distinct, so a row number that predicts the label (rows sorted by label) would pass unseen.
+        numeric = pd.to_numeric(frame[checked.id_column], errors="coerce")
+        if numeric.notna().all():
+            frame = frame.assign(**{checked.id_column: numeric})
     return Dataset(
-        checked.frame,
+        frame,
         label=checked.label,
         features=list(checked.features),
         cat_features=list(checked.categorical),
@@ -279,6 +373,8 @@ def run_suite(name: SuiteName, inputs: SuiteInput, *, params: Params, command: s
     test_frame = sample(inputs.test, config.sample_rows, config.seed) if inputs.test is not None else None
     with quiet_deepchecks():
         built = build_suite(name, config, task, params.where)
+        skip(built, inapplicable(built, has_id=inputs.train.id_column is not None, model=inputs.model))
+        classes = getattr(inputs.model, "classes_", None) if task == "classification" else None
         sampled = {"train": train_frame.rows, "test": test_frame.rows if test_frame is not None else None}
         try:
             train = dc_dataset(train_frame, task)
@@ -293,6 +389,7 @@ def run_suite(name: SuiteName, inputs: SuiteInput, *, params: Params, command: s
                     feature_importance=inputs.feature_importance,
                     feature_importance_timeout=config.feature_importance_timeout,
                     run_single_dataset=inputs.single_dataset,
+                    model_classes=None if classes is None else list(classes),
                 )
         except Exception as exc:  # deepchecks refuses the data (e.g. no usable label): the suite did not run
             outcome = Outcome(
@@ -310,6 +407,7 @@ def run_suite(name: SuiteName, inputs: SuiteInput, *, params: Params, command: s
                 skipped=tuple(built.skipped),
             )
         outcomes, no_condition = outcomes_of(result, built.optional)
+        outcomes = with_hints(name, outcomes)
         save_html(result, out / f"{name}.html")
     return SuiteSummary(
         suite=name,
