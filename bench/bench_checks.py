@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "tests" / "example"  # the bundled example, whatever data the project has adopted
 MLCI = str(Path(sys.executable).with_name("mlci"))
 
 
@@ -63,8 +64,8 @@ def main() -> int:
     results: list[tuple[str, float, float, int, str]] = []
     with tempfile.TemporaryDirectory(prefix="mlci-bench-checks-") as temp:
         work = Path(temp)
-        shutil.copy(ROOT / "params.yaml", work / "params.yaml")
-        shutil.copytree(ROOT / "data", work / "data")
+        shutil.copy(EXAMPLE / "params.yaml", work / "params.yaml")
+        shutil.copytree(EXAMPLE / "data", work / "data")
         subprocess.run([MLCI, "run", "--out", "artifacts"], cwd=work, check=True, capture_output=True, env=ENV)
         warm = "import deepchecks.tabular.suites, pandera.pandas, plotly.express, mlci.commands.check"
         subprocess.run([sys.executable, "-W", "ignore", "-c", warm], check=True, capture_output=True, env=ENV)

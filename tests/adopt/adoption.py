@@ -103,8 +103,13 @@ print(json.dumps(answer.json()))
 
 
 def copy_repository(to: Path) -> Path:
-    """The repository as a clone would have it: a fresh template to adopt."""
+    """The repository as a clone would have it, back to a fresh template: the bundled example (kept under
+    tests/example) in place of whatever data this project adopted, so the self-test holds after `mlci init`."""
     shutil.copytree(ROOT, to, ignore=_NOT_IN_A_CLONE)
+    example = to / "tests" / "example"
+    shutil.rmtree(to / "data")
+    shutil.copytree(example / "data", to / "data")
+    shutil.copy(example / "params.yaml", to / "params.yaml")
     return to
 
 

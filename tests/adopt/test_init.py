@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mlci.adopt.render import BEHAVIOR_TESTS
 from mlci.cli import main
 from mlci.config import load_params
 from mlci.governance import find_licence
@@ -55,7 +56,7 @@ def test_a_fresh_template_adopts_a_table(template: Path, tmp_path: Path, capsys:
     card = (template / "data" / "README.md").read_text(encoding="utf-8")
     assert find_licence(card) is None, "the licence placeholder must not pass governance"
     assert "binary classification" in card
-    assert "mlci init wrote" not in (template / "tests" / "model" / "test_behavior.py").read_text()
+    assert (template / "tests" / "model" / "test_behavior.py").read_text(encoding="utf-8") == BEHAVIOR_TESTS
     assert "make run && make check && make test" in out
     assert main(["config", "--check", "--params", str(template / "params.yaml")]) == 0
 
