@@ -26,10 +26,18 @@ def id_text(column: pd.Series) -> pd.Series:
     return text
 
 
+def _hashable(column: pd.Series) -> pd.Series:
+    """Numbers as float64, so 5 and 5.0 (an integer column that gained an empty value) hash alike; text as text."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype("float64")
+    return column.astype(object).where(column.notna(), None)
+
+
 def derived_keys(frame: pd.DataFrame) -> pd.Series:
     """`row-<16 hex digits>` from the row's values, with `-<n>` appended to the n-th repeat of an identical row."""
-    text = pd.DataFrame({position: frame.iloc[:, position].astype(str) for position in range(frame.shape[1])})
-    hashed = pd.util.hash_pandas_object(text, index=False, hash_key=_HASH_KEY).to_numpy(dtype=np.uint64)
+    # By position: a table with repeated column names still gets keys (the loader refuses it later, by name).
+    values = pd.DataFrame({position: _hashable(frame.iloc[:, position]) for position in range(frame.shape[1])})
+    hashed = pd.util.hash_pandas_object(values, index=False, hash_key=_HASH_KEY).to_numpy(dtype=np.uint64)
     occurrence = pd.Series(hashed).groupby(hashed, sort=False).cumcount().to_numpy()
     keys = [
         f"{DERIVED_PREFIX}{value:016x}" if n == 0 else f"{DERIVED_PREFIX}{value:016x}-{n}"
