@@ -30,7 +30,9 @@ def _hashable(column: pd.Series) -> pd.Series:
     """Numbers as float64, so 5 and 5.0 (an integer column that gained an empty value) hash alike; text as text."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.astype("float64")
-    return column.astype(object).where(column.notna(), None)
+    text = column.astype(object)
+    text[column.isna().to_numpy()] = None
+    return text
 
 
 def derived_keys(frame: pd.DataFrame) -> pd.Series:

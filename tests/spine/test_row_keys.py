@@ -144,6 +144,6 @@ def test_integer_labels_stay_integers(make_project: ProjectFactory) -> None:
 def test_a_new_row_with_an_empty_value_keeps_every_other_key() -> None:
     """An integer column becomes float when a new row leaves it empty: old rows must keep their keys."""
     frame = pd.DataFrame({"count": [1, 2, 3], "colour": ["red", None, "blue"]})
-    grown = pd.concat([frame, pd.DataFrame({"count": [None], "colour": ["red"]})], ignore_index=True)
+    grown = pd.concat([frame, pd.DataFrame({"count": [np.nan], "colour": ["red"]})], ignore_index=True)
     assert grown["count"].dtype == float
     assert derived_keys(grown).tolist()[:3] == derived_keys(frame).tolist()
