@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from workflow_policy import ROOT
+from workflow_policy import ROOT, WORKFLOWS, WORKSPACE, load, upload_of
 
 SCRIPTS = ROOT / "scripts"
 DIGEST = "sha256:" + "ab" * 32
@@ -261,11 +261,30 @@ def test_fetch_baseline_refuses_a_dangerous_folder(run_script: Runner) -> None:
 # --- release-record and create-release ----------------------------------------------------------------------------
 
 
+def uploaded(fakes: Path, workflow: str, name: str, written: dict[str, str]) -> None:
+    """Store the artifact `name` as `workflow` uploads it: `written` ({absolute runner path: text}) laid out by
+    upload-artifact's rule (workflow_policy.artifact_layout), so scripts read the real layout."""
+    layout = upload_of(load(WORKFLOWS / workflow), name).layout(list(written))
+    for file, inside in layout.items():
+        target = fakes / "artifacts-store" / name / inside
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(written[file], encoding="utf-8")
+
+
+def image_record_files(workflow: str, name: str, record: dict[str, str]) -> dict[str, str]:
+    upload = upload_of(load(WORKFLOWS / workflow), name)
+    return {
+        upload.env_of("scripts/image-record.sh", "RECORD_DIR") + "/image.json": json.dumps(record),
+        upload.with_of("anchore/sbom-action", "output-file"): "{}",
+    }
+
+
 @pytest.fixture
 def main_run(fakes: Path) -> dict[str, str]:
-    artifact(fakes, "mlci-governance-main", {"governance.json": "{}", "model_card.md": "# card\n"})
+    governance = {f"{WORKSPACE}/artifacts/governance.json": "{}", f"{WORKSPACE}/artifacts/model_card.md": "# card\n"}
+    uploaded(fakes, "main.yml", "mlci-governance-main", governance)
     record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": COMMIT}
-    artifact(fakes, "mlci-image-main", {"image.json": json.dumps(record)})
+    uploaded(fakes, "main.yml", "mlci-image-main", image_record_files("main.yml", "mlci-image-main", record))
     return {"FAKE_RUN_ID": "99", "FAKE_ARTIFACTS": str(fakes / "artifacts-store"), "GITHUB_OUTPUT": str(fakes / "out")}
 
 
@@ -273,7 +292,12 @@ def test_release_record_resolves_the_governed_digest(run_script: Runner, fakes: 
     result = run_script("release-record.sh", COMMIT=COMMIT, **main_run)
     assert result.returncode == 0, result.stderr
     assert outputs(fakes / "out") == {"image": "ghcr.io/acme/model", "digest": DIGEST, "run-id": "99"}
-    assert {p.name for p in (fakes / ".release-record").iterdir()} == {"governance.json", "model_card.md", "image.json"}
+    assert {p.name for p in (fakes / ".release-record").iterdir()} == {
+        "governance.json",
+        "model_card.md",
+        "image.json",
+        "sbom.spdx.json",
+    }
     assert f"--commit {COMMIT} --event push --status success" in calls(fakes)[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -438,3 +439,123 @@ def check_action(path: Path) -> list[Finding]:
 def make_targets() -> frozenset[str]:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     return frozenset(re.findall(r"^([A-Za-z0-9_.-]+):(?!=)", text, flags=re.MULTILINE))
+
+
+# --- where uploaded files land: actions/upload-artifact's layout rule ---------------------------------------------
+
+# A GitHub-hosted runner's folders, so `${{ runner.temp }}` and relative paths resolve the way they do there.
+RUNNER_TEMP = "/home/runner/work/_temp"
+WORKSPACE = "/home/runner/work/repo/repo"
+_GLOB = re.compile(r"[*?\[]")
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def resolve(value: Any, inputs: Mapping[str, Any]) -> str:
+    """An absolute runner path for a `path:`/env value: inputs and `runner.temp` substituted, relative to the
+    workspace otherwise."""
+
+    def sub(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if expr == "runner.temp":
+            return RUNNER_TEMP
+        if expr == "github.workspace":
+            return WORKSPACE
+        if expr.startswith("inputs.") and expr[len("inputs.") :] in inputs:
+            return str(inputs[expr[len("inputs.") :]])
+        raise ValueError(f"cannot resolve ${{{{ {expr} }}}} in {value!r}")
+
+    text = _EXPR.sub(sub, str(value)).strip()
+    path = text if text.startswith("/") else f"{WORKSPACE}/{text}"
+    return "/" + "/".join(part for part in path.split("/") if part not in ("", "."))
+
+
+def _search_path(pattern: str) -> str:
+    """@actions/glob's search path: the pattern up to its first segment with a wildcard."""
+    parts = []
+    for part in pattern.strip("/").split("/"):
+        if _GLOB.search(part):
+            break
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _matches(pattern: str, file: str) -> bool:
+    if not _GLOB.search(pattern):
+        return file == pattern or file.startswith(pattern.rstrip("/") + "/")
+    return fnmatch(file, pattern) or fnmatch(file, pattern.rstrip("/") + "/*")
+
+
+def artifact_layout(paths: list[str], files: list[str]) -> dict[str, str]:
+    """{absolute file: its path inside the artifact} for the written `files` that upload `paths` (absolute) pick up.
+    upload-artifact (src/shared/search.ts at the pinned commit): several search paths root the artifact at their
+    least common ancestor; one search path that is exactly the one file found roots it at the file's folder;
+    otherwise the root is the search path."""
+    found = sorted({file for file in files if any(_matches(p, file) for p in paths)})
+    searches = [_search_path(p) for p in paths]
+    if len(searches) > 1:
+        split = [s.strip("/").split("/") for s in searches]
+        common = []
+        for parts in zip(*split, strict=False):
+            if len(set(parts)) != 1:
+                break
+            common.append(parts[0])
+        root = "/" + "/".join(common)
+    elif len(found) == 1 and searches[0] == found[0]:
+        root = found[0].rsplit("/", 1)[0]
+    else:
+        root = searches[0]
+    return {file: file[len(root) :].lstrip("/") for file in found}
+
+
+@dataclass(frozen=True)
+class Upload:
+    job: str
+    step: Mapping[str, Any]
+    body: Mapping[str, Any]  # the job (of the callee, when the entry job calls a reusable workflow)
+    inputs: Mapping[str, Any]
+
+    def paths(self) -> list[str]:
+        raw = str((self.step.get("with") or {}).get("path", ""))
+        return [resolve(line, self.inputs) for line in raw.splitlines() if line.strip()]
+
+    def env_of(self, script: str, name: str) -> str:
+        """The resolved env value `name` of the step in the same job whose `run:` calls `script`."""
+        for step in self.body.get("steps", []) or []:
+            env = step.get("env") or {}
+            if str(step.get("run", "")).split()[:1] == [script] and name in env:
+                return resolve(env[name], self.inputs)
+        raise KeyError(f"no step runs {script} with {name} set")
+
+    def with_of(self, uses: str, name: str) -> str:
+        for step in self.body.get("steps", []) or []:
+            if str(step.get("uses", "")).startswith(uses + "@"):
+                return resolve((step.get("with") or {})[name], self.inputs)
+        raise KeyError(f"no step uses {uses}")
+
+    def layout(self, files: list[str]) -> dict[str, str]:
+        return artifact_layout(self.paths(), files)
+
+
+def upload_of(doc: Mapping[str, Any], name: str) -> Upload:
+    """The one upload step of an entry workflow's run that uploads the artifact `name`."""
+    found = []
+    for job_id, job in (doc.get("jobs") or {}).items():
+        target = local_target(str(job.get("uses", "")))
+        bodies: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = [(job, {})]
+        if target is not None and target.is_file():
+            callee = load(target)
+            declared = ((callee.get("on") or {}).get("workflow_call") or {}).get("inputs") or {}
+            given = {key: (spec or {}).get("default") for key, spec in declared.items()}
+            given.update(job.get("with") or {})
+            bodies = [(callee_job, given) for callee_job in (callee.get("jobs") or {}).values()]
+        for body, inputs in bodies:
+            for step in body.get("steps", []) or []:
+                uses, with_ = str(step.get("uses", "")), step.get("with") or {}
+                if (
+                    uses.startswith("actions/upload-artifact@")
+                    and expand(with_.get("name", "artifact"), inputs) == name
+                ):
+                    found.append(Upload(job_id, step, body, inputs))
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} uploads of {name}")
+    return found[0]
