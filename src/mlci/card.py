@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from mlci.config.training import LOWER_IS_BETTER
+
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
@@ -24,6 +26,7 @@ def render(
     metrics: Mapping[str, float | None],
     per_class: Mapping[str, Mapping[str, float | None]],
     top_features: list[tuple[str, float]],
+    importance_metric: str,
     model_sha256: str,
     params_hash: str,
     commit: str,
@@ -69,7 +72,14 @@ def render(
             lines.append(
                 f"| {label} | {_fmt(values['precision'])} | {_fmt(values['recall'])} | {_fmt(values['f1'])} | {int(support or 0)} |"
             )
-    lines += ["", "## Most important features (permutation, holdout)", ""]
+    change = "rise" if importance_metric in LOWER_IS_BETTER else "drop"
+    lines += [
+        "",
+        "## Most important features (permutation, holdout)",
+        "",
+        f"Mean {change} in {importance_metric} on the holdout when the column's values are shuffled.",
+        "",
+    ]
     lines += [f"{i}. `{name}`: {value:.4f}" for i, (name, value) in enumerate(top_features, 1)]
     lines += [
         "",

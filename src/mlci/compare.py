@@ -2,6 +2,14 @@
 
 Reading and verifying the two folders is here; the arithmetic is in `mlci.stats`. The result is one
 JSON-ready dict (`comparison.json`) that `mlci.report` renders without touching any other file.
+
+Two ways a comparison can fall short, kept apart on purpose:
+- **incomparable** (`comparable: false`): the baseline answers another question (another task, target,
+  label threshold or class set). No metric means the same on both sides, so nothing is compared and the
+  gate follows `gates.incomparable`; a pull request that changes the question can still pass.
+- **not like for like** (`like_for_like: false`): the same question, but the baseline model could not
+  score this run's holdout rows (a column it needs is gone, a row is missing, the model rejects the
+  data). Each model is then judged on its own holdout, unpaired, and the regression gate still applies.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from mlci import stats
 from mlci.artifacts import FORMAT_VERSION, read_json_object
 from mlci.config import Params
 from mlci.config.training import LOWER_IS_BETTER
+from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
 from mlci.evaluate import Predictions, compute_metrics
 from mlci.rowkey import row_keys
@@ -91,6 +100,13 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
         raise ArtifactError(
             f"{folder / 'model.sha256'}: does not match the model sha256 in run.json; refusing a tampered or mixed-up folder"
         )
+    if "model.skops" in required:
+        # Hashing is cheap next to loading: a tampered model is refused before any training or scoring.
+        actual = file_sha256(folder / "model.skops")
+        if actual != recorded[0]:
+            raise ArtifactError(
+                f"{folder / 'model.skops'}: sha256 {actual[:12]}... does not match the recorded {recorded[0][:12]}...; refusing to load a tampered or wrong model"
+            )
     classification = run["task"] == "classification"
     # Ids as written (they are keys, "7" is not "7.0"); class labels as text, "NA" included.
     dtypes: dict[str, type[str]] = {"id": str, **({"y_true": str, "y_pred": str} if classification else {})}
@@ -105,18 +121,26 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
     return RunRecord(folder, run, metrics, params, predictions)
 
 
-def check_comparable(candidate: RunRecord, baseline: RunRecord) -> None:
-    """Refuse baselines that answer a different question: another task or another target."""
-    where = baseline.folder / "run.json"
+def _threshold(record: RunRecord) -> Any:
+    return (record.params.get("data") or {}).get("target_threshold")
+
+
+def incomparable_reason(candidate: RunRecord, baseline: RunRecord) -> str | None:
+    """Why the baseline answers another question than this run (one sentence), or None when it does not."""
     if baseline.task != candidate.task:
-        raise ArtifactError(
-            f"{where}: the baseline is a {baseline.task} model, this run is {candidate.task}; nothing to compare"
-        )
+        return f"the baseline is a {baseline.task} model, this run is {candidate.task}"
     if baseline.run["target"] != candidate.run["target"]:
-        raise ArtifactError(
-            f"{where}: the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}; nothing to compare"
-        )
-    baseline.scores  # noqa: B018 -- parse (and cache) now: a damaged predictions.csv is refused before any work
+        return f"the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}"
+    if _threshold(baseline) != _threshold(candidate):
+        target = candidate.run["target"]
+
+        def label(threshold: Any) -> str:
+            return f"{target!r} as is" if threshold is None else f"{target!r} >= {threshold}"
+
+        return f"the baseline labels {label(_threshold(baseline))}, this run labels {label(_threshold(candidate))}"
+    if candidate.task == "classification" and set(baseline.classes) != set(candidate.classes):
+        return f"the baseline model predicts classes {list(baseline.classes)}, this run has {list(candidate.classes)}"
+    return None
 
 
 def _ids(column: pd.Series) -> pd.Series:
@@ -319,6 +343,8 @@ def no_baseline(candidate: RunRecord, params: Params, source: str) -> dict[str, 
         "format_version": FORMAT_VERSION,
         "status": "no-baseline",
         "verdict": "no-baseline",
+        "comparable": None,
+        "reason": None,
         "gate": {"status": "passed", "failures": []},
         "baseline_source": source,
         "task": candidate.task,
@@ -377,12 +403,12 @@ def compare_runs(
     ]
     primary = rows[0]
     verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[primary["direction"]]
-    cand_ids, base_holdout = set(_ids(ids)), set(_ids(baseline.predictions["id"]))
-    baseline_facts, candidate_facts = _facts(baseline), _facts(candidate)
     return {
         "format_version": FORMAT_VERSION,
         "status": "compared",
         "verdict": verdict,
+        "comparable": True,
+        "reason": None,
         "like_for_like": paired,
         "not_like_for_like_reason": reason,
         "baseline_source": source,
@@ -397,6 +423,15 @@ def compare_runs(
         },
         "metrics": rows,
         "gate": {"status": "failed" if failures else "passed", "failures": failures},
+        **_what_changed(candidate, baseline),
+    }
+
+
+def _what_changed(candidate: RunRecord, baseline: RunRecord) -> dict[str, Any]:
+    """Params, data and model facts of both runs: meaningful whether or not the metrics compare."""
+    cand_ids, base_holdout = set(_ids(candidate.predictions["id"])), set(_ids(baseline.predictions["id"]))
+    baseline_facts, candidate_facts = _facts(baseline), _facts(candidate)
+    return {
         "params_diff": params_diff(baseline.params, candidate.params),
         "data": {
             "baseline_sha256": baseline_facts["data_sha256"],
@@ -408,4 +443,23 @@ def compare_runs(
         },
         "baseline": baseline_facts,
         "candidate": candidate_facts,
+    }
+
+
+def incomparable(candidate: RunRecord, baseline: RunRecord, reason: str, params: Params, source: str) -> dict[str, Any]:
+    """The baseline answers another question: nothing is compared; `gates.incomparable` decides the gate."""
+    setting = params.gates.incomparable
+    failures = [] if setting == "pass" else [f"nothing was compared: {reason} (gates.incomparable: fail)"]
+    return {
+        "format_version": FORMAT_VERSION,
+        "status": "incomparable",
+        "verdict": "incomparable",
+        "comparable": False,
+        "reason": reason,
+        "gate": {"status": "failed" if failures else "passed", "failures": failures, "incomparable": setting},
+        "baseline_source": source,
+        "task": candidate.task,
+        "primary": params.metrics.primary,
+        "candidate_metrics": {m: _round(candidate.metrics["metrics"].get(m)) for m in metric_list(params)},
+        **_what_changed(candidate, baseline),
     }

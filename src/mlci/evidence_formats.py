@@ -94,6 +94,7 @@ class GateResult:
     raw: str  # the status as written, for the record
     failures: tuple[Any, ...] = ()  # `gate.failures` when the writer lists them
     comparison: str | None = None  # top-level `status` next to a `gate` (e.g. "compared", "no-baseline")
+    reason: str | None = None  # why nothing was compared, when the baseline answers another question
 
 
 def parse_compare_gate(raw: Any, source: str) -> GateResult:
@@ -103,6 +104,8 @@ def parse_compare_gate(raw: Any, source: str) -> GateResult:
     `passed` boolean (an optional `failures` list and a top-level `status` such as "no-baseline" are
     copied into the record); without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
     "failed"/"fail" fail; any other status (e.g. "no baseline" written as "skipped") is reported as is.
+    With `comparable: false` (the baseline answers another question) the top-level `reason` string is
+    copied too.
     """
     if not isinstance(raw, Mapping):
         raise ArtifactError(f"{source}: expected a JSON object with a 'gate'")
@@ -114,12 +117,13 @@ def parse_compare_gate(raw: Any, source: str) -> GateResult:
         raise ArtifactError(f"{source}: 'gate' must be a status string or an object with 'status' or 'passed'")
     status, passed = gate.get("status"), gate.get("passed")
     failures = tuple(gate["failures"]) if isinstance(gate.get("failures"), list) else ()
+    reason = raw.get("reason") if raw.get("comparable") is False and isinstance(raw.get("reason"), str) else None
     if isinstance(status, str):
         key = _norm(status)
         verdict: GateStatus = "passed" if key in _GATE_PASSED else "failed" if key in _GATE_FAILED else "other"
-        return GateResult(verdict, status, failures, context)
+        return GateResult(verdict, status, failures, context, reason)
     if isinstance(passed, bool):
-        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}", failures, context)
+        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}", failures, context, reason)
     raise ArtifactError(f"{source}: no gate status found (expected gate.status or gate.passed)")
 
 

@@ -137,15 +137,30 @@ def check_suites(suites: Sequence[str], found: Mapping[str, CheckSuite], allow_n
 
 
 def compare_gate(comparison: GateResult | None) -> Outcome:
-    """The PR comparison against the baseline model passed its gate."""
+    """The PR comparison against the baseline model passed its gate.
+
+    When the baseline answered another question nothing was compared; the gate (and this rule) then
+    follows `gates.incomparable`, and the record keeps the reason.
+    """
     if comparison is None:
         return Outcome(NOT_EVALUATED, "comparison.json missing (run `mlci compare --baseline DIR`)")
-    evidence = {"gate": comparison.raw, "failures": list(comparison.failures), "comparison": comparison.comparison}
+    evidence: dict[str, Any] = {
+        "gate": comparison.raw,
+        "failures": list(comparison.failures),
+        "comparison": comparison.comparison,
+    }
+    if comparison.reason is not None:
+        evidence["not_compared_because"] = comparison.reason
     if comparison.status == "passed":
+        if comparison.reason is not None:
+            return Outcome(
+                PASSED, f"compare gate {comparison.raw} with nothing compared: {comparison.reason}", evidence
+            )
         note = f" ({comparison.comparison})" if comparison.comparison else ""
         return Outcome(PASSED, f"compare gate {comparison.raw}{note}", evidence)
     if comparison.status == "failed":
-        return Outcome(FAILED, f"compare gate {comparison.raw}", evidence)
+        why = f": nothing compared: {comparison.reason}" if comparison.reason is not None else ""
+        return Outcome(FAILED, f"compare gate {comparison.raw}{why}", evidence)
     return Outcome(NOT_EVALUATED, f"compare gate status {comparison.raw!r} is neither passed nor failed", evidence)
 
 

@@ -120,13 +120,21 @@ def _short(sha: Any) -> str:
     return str(sha)[:12] if sha else "unknown"
 
 
+def _this_run_only(comparison: Mapping[str, Any]) -> bool:
+    """No baseline, or one that answers another question: only this run's own metrics are shown."""
+    return comparison.get("status") in ("no-baseline", "incomparable")
+
+
 def verdict_line(comparison: Mapping[str, Any]) -> str:
     gate = comparison.get("gate") or {}
-    gate_text = (
-        "gate **passed**"
-        if gate.get("status") == "passed"
-        else "gate **failed**: " + "; ".join(gate.get("failures") or [])
-    )
+    passed = gate.get("status") == "passed"
+    if comparison.get("status") == "incomparable":
+        setting = cell(gate.get("incomparable") or ("pass" if passed else "fail"))
+        return (
+            f"**mlci: not compared** (the baseline answers another question) · {cell(comparison.get('reason'), 200)} · "
+            f"gate **{'passed' if passed else 'failed'}** (gates.incomparable: {setting})"
+        )
+    gate_text = "gate **passed**" if passed else "gate **failed**: " + "; ".join(gate.get("failures") or [])
     if comparison.get("status") == "no-baseline":
         primary = comparison.get("primary")
         value = (comparison.get("candidate_metrics") or {}).get(primary)
@@ -151,6 +159,22 @@ def _context(comparison: Mapping[str, Any]) -> str:
             f"Baseline: none ({source}). Nothing to compare this run with, so the regression gate passes; "
             "the next pull request compares against this model once it is on main."
         )
+    if comparison.get("status") == "incomparable":
+        reason = cell(comparison.get("reason") or "unknown", 200)
+        if (comparison.get("gate") or {}).get("status") == "passed":
+            kind, gate = (
+                "WARNING",
+                "The compare gate passes only because `gates.incomparable` is `pass`: judge this model on its own metrics below.",
+            )
+        else:
+            kind, gate = (
+                "CAUTION",
+                "The compare gate fails because `gates.incomparable` is `fail` (set it to `pass` to let a change of question through).",
+            )
+        return (
+            f"> [!{kind}]\n> **Nothing was compared with the baseline:** {reason}. No metric here means the same for both models, "
+            f"so there are no deltas. {gate}\n\nBaseline: {source}."
+        )
     rows = comparison.get("rows_compared") or {}
     boot = comparison.get("bootstrap") or {}
     method = f"{boot.get('resamples')} bootstrap resamples, seed {boot.get('seed')}"
@@ -168,7 +192,7 @@ def _context(comparison: Mapping[str, Any]) -> str:
 
 
 def metrics_table(comparison: Mapping[str, Any]) -> str:
-    if comparison.get("status") == "no-baseline":
+    if _this_run_only(comparison):
         lines = ["| metric | this run |", "|---|---:|"]
         for name, value in (comparison.get("candidate_metrics") or {}).items():
             lines.append(f"| {cell(name)} | {number(value)} |")
@@ -192,9 +216,9 @@ def metrics_table(comparison: Mapping[str, Any]) -> str:
 
 def mermaid_chart(comparison: Mapping[str, Any]) -> str:
     """Baseline as bars, candidate as a line, one x position per metric that both runs have."""
-    if comparison.get("status") == "no-baseline":
+    if _this_run_only(comparison):
         pairs = [(n, None, v) for n, v in (comparison.get("candidate_metrics") or {}).items() if v is not None]
-        title = "this run (no baseline)"
+        title = "this run (no baseline)" if comparison.get("status") == "no-baseline" else "this run (not compared)"
     else:
         pairs = [
             (r["name"], r["baseline"], r["candidate"])
@@ -215,7 +239,7 @@ def mermaid_chart(comparison: Mapping[str, Any]) -> str:
         f"    x-axis [{names}]",
         f'    y-axis "value" {low:g} --> {high:g}',
     ]
-    if comparison.get("status") != "no-baseline":
+    if not _this_run_only(comparison):
         lines.append("    bar [" + ", ".join(f"{b:.4f}" for _, b, _ in pairs) + "]")
     lines.append("    line [" + ", ".join(f"{c:.4f}" for _, _, c in pairs) + "]")
     lines.append("```")
@@ -224,7 +248,10 @@ def mermaid_chart(comparison: Mapping[str, Any]) -> str:
 
 def checks_section(suites: Sequence[CheckSuite] | None) -> str:
     if not suites:
-        return "Data and model checks did not run (no `checks/*.json` summaries in the artifacts folder)."
+        return (
+            "Data and model checks have not run on this model (no `checks/*.json` summaries in the artifacts folder): "
+            "`mlci check data` and `mlci check model` (`make check`) write them, then `mlci report` adds them here."
+        )
     parts = []
     for suite in suites:
         if suite.error is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,11 @@ class RunResult:
     model_sha256: str
 
 
-def run_pipeline(params: Params, out: Path, timer: StageTimer | None = None) -> RunResult:
+def run_pipeline(
+    params: Params, out: Path, timer: StageTimer | None = None, finish: Callable[[Path], None] | None = None
+) -> RunResult:
+    """Train and write `out` atomically. `finish` (compare + report) runs on the staged folder before it
+    replaces `out`: if it raises, `out` is left exactly as it was."""
     timer = timer or StageTimer()
     task = params.data.task
     with timer.stage("load", str(params.data.path)):
@@ -36,19 +41,20 @@ def run_pipeline(params: Params, out: Path, timer: StageTimer | None = None) -> 
         predictions = train.predict(pipeline, split.test, task)
     with timer.stage("evaluate"):
         metrics, per_class = compute_metrics(task, predictions)
-        importances = train.feature_importance(pipeline, split.test, params.train.seed)
+        scored_by = train.importance_metric(params.metrics.primary, task, metrics)
+        importances = train.feature_importance(pipeline, split.test, params.train.seed, scored_by, task)
         pngs = plots.render_all(task, predictions, importances)
-    with timer.stage("write", str(out)):
-        blob = model_io.dumps(pipeline)
-        unknown = model_io.untrusted(blob)
-        if unknown:
-            raise ConfigError(
-                f"the trained model holds types outside the load allowlist ({', '.join(unknown)}); add them to TRUSTED_TYPES in mlci/model.py"
-            )
-        model_sha = model_io.sha256_bytes(blob)
-        commit = provenance.git_commit(params.root)
-        rows = {"total": data.rows, "train": split.train.rows, "test": split.test.rows}
-        with staged(out) as folder:
+    with staged(out) as folder:
+        with timer.stage("write", str(out)):
+            blob = model_io.dumps(pipeline)
+            unknown = model_io.untrusted(blob)
+            if unknown:
+                raise ConfigError(
+                    f"the trained model holds types outside the load allowlist ({', '.join(unknown)}); add them to TRUSTED_TYPES in mlci/model.py"
+                )
+            model_sha = model_io.sha256_bytes(blob)
+            commit = provenance.git_commit(params.root)
+            rows = {"total": data.rows, "train": split.train.rows, "test": split.test.rows}
             folder.write("model.skops", blob)
             folder.write("model.sha256", f"{model_sha}  model.skops\n")
             folder.write_json(
@@ -86,6 +92,7 @@ def run_pipeline(params: Params, out: Path, timer: StageTimer | None = None) -> 
                     top_features=list(
                         zip(importances["feature"].head(5), importances["importance_mean"].head(5), strict=True)
                     ),
+                    importance_metric=scored_by,
                     model_sha256=model_sha,
                     params_hash=params.params_hash(),
                     commit=commit,
@@ -109,6 +116,8 @@ def run_pipeline(params: Params, out: Path, timer: StageTimer | None = None) -> 
                     "durations_seconds": durations,
                 },
             )
+        if finish is not None:
+            finish(folder.root)
     return RunResult(
         out=out,
         primary=params.metrics.primary,

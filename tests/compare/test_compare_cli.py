@@ -146,15 +146,77 @@ def test_a_missing_column_falls_back_to_each_own_holdout(tmp_path: Path) -> None
     assert "**Not like for like:**" in _report(tmp_path / "out")
 
 
+# --- a baseline that answers another question: nothing compared, gates.incomparable decides ---
+
+
+def _assert_not_compared(folder: Path, reason: str, gate: str) -> str:
+    comparison = _comparison(folder)
+    assert comparison["comparable"] is False and comparison["status"] == "incomparable"
+    assert comparison["reason"] == reason and comparison["gate"]["status"] == gate
+    assert "metrics" not in comparison  # no deltas: no metric means the same for both models
+    text = _report(folder)
+    _assert_clean_report(text)
+    assert text.splitlines()[1] == (
+        f"**mlci: not compared** (the baseline answers another question) · {reason} · "
+        f"gate **{gate}** (gates.incomparable: {'pass' if gate == 'passed' else 'fail'})"
+    )
+    assert f"> **Nothing was compared with the baseline:** {reason}." in text
+    return text
+
+
 @pytest.mark.slow
-def test_other_class_labels_are_not_like_for_like(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
+def test_other_class_labels_are_incomparable_and_pass_with_a_warning(
+    binary_base: tuple[Path, Path], tmp_path: Path
+) -> None:
     _, base = binary_base
     frame = synthetic_frame("binary")
     frame["target"] = frame["target"].map({"yes": "pos", "no": "neg"})
     params = synthetic_params("binary")
     assert _run(write_project(tmp_path / "pr", frame, params), tmp_path / "out", "--baseline", str(base)) == 0
-    reason = _comparison(tmp_path / "out")["not_like_for_like_reason"]
-    assert reason == "the baseline model predicts classes ['no', 'yes'], this run has ['neg', 'pos']"
+    reason = "the baseline model predicts classes ['no', 'yes'], this run has ['neg', 'pos']"
+    text = _assert_not_compared(tmp_path / "out", reason, "passed")
+    assert "> [!WARNING]" in text and "`gates.incomparable` is `pass`" in text
+    assert "| roc_auc | 0.9" in text  # this run's own metrics are still shown
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_changes_the_target_can_pass_or_fail_by_gates_incomparable(
+    binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, base = binary_base
+    frame = synthetic_frame("binary").rename(columns={"target": "label"})
+    params = synthetic_params("binary")
+    params["data"]["target"] = "label"
+    project = write_project(tmp_path / "pr", frame, params)
+    assert _run(project, tmp_path / "out", "--baseline", str(base)) == 0
+    reason = "the baseline predicts 'target', this run predicts 'label'"
+    _assert_not_compared(tmp_path / "out", reason, "passed")
+    assert '| `data.target` | "target" | "label" |' in _report(tmp_path / "out")  # what changed is still listed
+    params["gates"] = {"incomparable": "fail"}
+    strict = write_project(tmp_path / "strict", frame, params)
+    capsys.readouterr()
+    assert (
+        main(["compare", "--params", str(strict), "--artifacts", str(tmp_path / "out"), "--baseline", str(base)]) == 1
+    )
+    err = capsys.readouterr().err
+    assert err == f"mlci: error: compare gate failed: nothing was compared: {reason} (gates.incomparable: fail)\n"
+    assert main(["report", "--params", str(strict), "--artifacts", str(tmp_path / "out")]) == 0
+    text = _assert_not_compared(tmp_path / "out", reason, "failed")
+    assert "> [!CAUTION]" in text and "`gates.incomparable` is `fail`" in text
+
+
+@pytest.mark.slow
+def test_a_baseline_of_another_task_is_incomparable(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
+    params, base = binary_base
+    regression = write_project(tmp_path / "main", synthetic_frame("regression"), synthetic_params("regression"))
+    assert _run(regression, tmp_path / "regression") == 0
+    candidate = _copy(base, tmp_path, "pr")
+    code = main(
+        ["compare", "--params", str(params), "--artifacts", str(candidate), "--baseline", str(tmp_path / "regression")]
+    )
+    assert code == 0
+    assert main(["report", "--params", str(params), "--artifacts", str(candidate)]) == 0
+    _assert_not_compared(candidate, "the baseline is a regression model, this run is classification", "passed")
 
 
 def test_no_baseline_says_so_and_passes(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
@@ -212,14 +274,6 @@ BAD_BASELINES = {
         lambda b: _edit_json(b / "metrics.json", lambda p: p.update(metrics=[])),
         "metrics.json: key 'metrics' is missing or not an object",
     ),
-    "other task": (
-        lambda b: _edit_json(b / "run.json", lambda p: p.update(task="regression")),
-        "the baseline is a regression model, this run is classification",
-    ),
-    "other target": (
-        lambda b: _edit_json(b / "run.json", lambda p: p.update(target="age")),
-        "the baseline predicts 'age', this run predicts 'target'",
-    ),
     "tampered model": (lambda b: _flip_byte(b / "model.skops"), "refusing to load a tampered or wrong model"),
     "mixed-up hash": (
         lambda b: (b / "model.sha256").write_text("0" * 64 + "  model.skops\n"),
@@ -257,6 +311,80 @@ def test_bad_baselines_are_refused_with_one_line(
     assert code == 2
     assert message in err and str(baseline) in err and err.count("\n") == 1
     assert not (candidate / "comparison.json").exists()
+
+
+@pytest.mark.parametrize("case", ["tampered model", "newer format", "missing folder"])
+def test_a_bad_baseline_to_run_fails_before_training_and_keeps_the_folder(
+    case: str, binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params, base = binary_base
+    baseline, out = _copy(base, tmp_path, "main"), _copy(base, tmp_path, "out")
+    assert main(["compare", "--params", str(params), "--artifacts", str(out)]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    damage, message = BAD_BASELINES[case]
+    damage(baseline)
+    capsys.readouterr()
+    assert _run(params, out, "--baseline", str(baseline)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err  # no "[mlci] train ..." line: it never trained
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert _run(params, out, "--baseline", str(out)) == 2
+    assert "the baseline is this run's own folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_compare_failure_after_training_keeps_the_previous_folder(
+    binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlci import model_io
+    from mlci.errors import ArtifactError
+
+    params, base = binary_base
+    out = _copy(base, tmp_path, "out")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def unloadable(folder: Path) -> None:
+        raise ArtifactError(f"{folder / 'model.skops'}: cannot load model: ValueError: bad zip")
+
+    monkeypatch.setattr(model_io, "load_model_dir", unloadable)
+    assert _run(params, out, "--baseline", str(base)) == 2
+    assert "cannot load model" in capsys.readouterr().err
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no staging folder left behind
+
+
+def test_a_failed_compare_leaves_no_stale_comparison_for_report_or_govern(
+    binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params, base = binary_base
+    baseline, candidate = _copy(base, tmp_path, "main"), _copy(base, tmp_path, "pr")
+    assert main(["compare", "--params", str(params), "--artifacts", str(candidate)]) == 0
+    assert main(["report", "--params", str(params), "--artifacts", str(candidate)]) == 0
+    assert "gate **passed**" in _report(candidate)
+    _flip_byte(baseline / "model.skops")
+    capsys.readouterr()
+    assert main(["compare", "--params", str(params), "--artifacts", str(candidate), "--baseline", str(baseline)]) == 2
+    assert "refusing to load a tampered or wrong model" in capsys.readouterr().err
+    assert not (candidate / "comparison.json").exists() and not (candidate / "report.md").exists()
+    assert main(["report", "--params", str(params), "--artifacts", str(candidate)]) == 2
+    assert "comparison.json: missing; run `mlci compare`" in capsys.readouterr().err
+    assert not (candidate / "report.md").exists()
+    main(["govern", "--params", str(params), "--artifacts", str(candidate), "--no-ci"])
+    rules = {r["name"]: r for r in _read_json(candidate / "governance.json")["rules"]}
+    assert rules["compare_gate"]["status"] == "not evaluated"
+    assert rules["compare_gate"]["reason"].startswith("comparison.json missing")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_the_run_report_says_how_to_add_the_checks(binary_base: tuple[Path, Path], tmp_path: Path) -> None:
+    params, base = binary_base
+    assert _run(params, tmp_path / "pr", "--baseline", str(base)) == 0
+    text = _report(tmp_path / "pr")
+    assert "`mlci check data` and `mlci check model` (`make check`) write them, then `mlci report` adds them" in text
 
 
 def test_candidate_folder_problems_exit_2(
@@ -307,3 +435,15 @@ def test_report_section_is_validated(
     bad = write_project(tmp_path / "p", synthetic_frame("binary"), raw)
     assert main(["config", "--check", "--params", str(bad)]) == 2
     assert "report.max_chars" in capsys.readouterr().err
+
+
+def test_gates_incomparable_is_validated(
+    binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params, _ = binary_base
+    raw = yaml.safe_load(params.read_text(encoding="utf-8"))
+    raw["gates"] = {"incomparable": "maybe"}
+    bad = write_project(tmp_path / "p", synthetic_frame("binary"), raw)
+    assert main(["config", "--check", "--params", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "gates.incomparable" in err and err.count("\n") == 1

@@ -111,3 +111,48 @@ def test_scores_round_trip() -> None:
     record = _record([0.2, 0.9], ["no", "yes"])
     scores = compare.scores_from_predictions(record)
     assert isinstance(scores, stats.Scores) and scores.y_true.tolist() == [0, 1]
+
+
+def _variant(record: compare.RunRecord, run: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> Any:
+    return compare.RunRecord(
+        record.folder,
+        {**record.run, **(run or {})},
+        record.metrics,
+        {**record.params, "data": {"target_threshold": None, **(data or {})}},
+        record.predictions,
+    )
+
+
+def test_only_another_question_is_incomparable() -> None:
+    record = _variant(_record([0.2, 0.8], ["no", "yes"]))
+    assert compare.incomparable_reason(record, record) is None
+    assert (
+        compare.incomparable_reason(record, _variant(record, {"classes": ["yes", "no"]})) is None
+    )  # order is not a question
+    assert compare.incomparable_reason(record, _variant(record, {"task": "regression"})) == (
+        "the baseline is a regression model, this run is classification"
+    )
+    assert compare.incomparable_reason(record, _variant(record, {"target": "age"})) == (
+        "the baseline predicts 'age', this run predicts 'y'"
+    )
+    assert compare.incomparable_reason(record, _variant(record, data={"target_threshold": 10})) == (
+        "the baseline labels 'y' >= 10, this run labels 'y' as is"
+    )
+    assert compare.incomparable_reason(record, _variant(record, {"classes": ["no", "yes", "maybe"]})) == (
+        "the baseline model predicts classes ['no', 'yes', 'maybe'], this run has ['no', 'yes']"
+    )
+
+
+def test_incomparable_comparison_follows_gates_incomparable() -> None:
+    record = _variant(_record([0.2, 0.8], ["no", "yes"]))
+    reason = "the baseline predicts 'age', this run predicts 'y'"
+    passed = compare.incomparable(record, record, reason, parse_params(PARAMS), "t")
+    assert (passed["comparable"], passed["reason"], passed["gate"]) == (
+        False,
+        reason,
+        {"status": "passed", "failures": [], "incomparable": "pass"},
+    )
+    strict = parse_params(PARAMS.replace("{max_regression: {roc_auc: 0.01}}", "{incomparable: fail}"))
+    failed = compare.incomparable(record, record, reason, strict, "t")["gate"]
+    assert failed["status"] == "failed"
+    assert failed["failures"] == [f"nothing was compared: {reason} (gates.incomparable: fail)"]

@@ -12,7 +12,7 @@ from mlci.errors import ArtifactError
 from mlci.report import MARKER, CheckSuite, Section, cell, checks_section, fit, parse_check_summary, render
 
 GOLDEN = Path(__file__).parent / "golden"
-CASES = ("same", "worse", "not-like-for-like", "no-baseline")
+CASES = ("same", "worse", "not-like-for-like", "no-baseline", "incomparable")
 
 
 def _suites() -> list[CheckSuite]:
@@ -50,6 +50,18 @@ def test_verdicts_say_what_happened() -> None:
     assert "**mlci: worse**" in worse and "gate **failed**: roc_auc dropped" in worse
     assert "Not like for like:" in _render("not-like-for-like")
     assert "no baseline to compare with" in _render("no-baseline")
+    incomparable = _render("incomparable")
+    assert "**mlci: not compared** (the baseline answers another question)" in incomparable
+    assert "> [!WARNING]\n> **Nothing was compared with the baseline:** the baseline predicts 'rings'" in incomparable
+
+
+def test_incomparable_with_gates_incomparable_fail_says_the_gate_failed() -> None:
+    comparison = json.loads((GOLDEN / "incomparable.json").read_text(encoding="utf-8"))
+    comparison["gate"] = {"status": "failed", "failures": ["nothing was compared"], "incomparable": "fail"}
+    text = render(comparison, [], max_chars=65_536)
+    assert text.splitlines()[1].endswith("gate **failed** (gates.incomparable: fail)")
+    assert "> [!CAUTION]" in text and "[!WARNING]" not in text
+    assert "| Δ |" not in text  # no deltas: the metrics table holds this run's values only
 
 
 def test_better_verdict() -> None:
@@ -67,8 +79,10 @@ def test_checks_section_shows_failures_first_and_unreadable_files() -> None:
     assert "Drift**: drift: 1 of 2 checks failed" in text
 
 
-def test_without_check_summaries_the_report_says_checks_did_not_run() -> None:
-    assert "Data and model checks did not run" in _render("same")
+def test_without_check_summaries_the_report_says_which_commands_add_them() -> None:
+    text = _render("same")
+    assert "Data and model checks have not run on this model" in text
+    assert "`mlci check data` and `mlci check model` (`make check`) write them, then `mlci report` adds them" in text
 
 
 def test_parse_check_summary_is_defensive() -> None:

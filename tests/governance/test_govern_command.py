@@ -145,6 +145,34 @@ def test_failed_compare_gate(governed, capsys):
     assert governed.rule("compare_gate")["evidence"]["failures"] == ["roc_auc dropped 0.03"]
 
 
+@pytest.mark.parametrize(("setting", "code"), [("pass", 0), ("fail", 1)])
+def test_incomparable_baseline_follows_gates_incomparable_and_is_recorded(governed, capsys, setting, code):
+    reason = "the baseline predicts 'rings', this run predicts 'species'"
+    failures = [] if setting == "pass" else [f"nothing was compared: {reason} (gates.incomparable: fail)"]
+    governed.write_json(
+        "comparison.json",
+        {
+            "status": "incomparable",
+            "comparable": False,
+            "reason": reason,
+            "gate": {
+                "status": "passed" if setting == "pass" else "failed",
+                "failures": failures,
+                "incomparable": setting,
+            },
+        },
+    )
+    assert main(governed.args()) == code
+    rule = governed.rule("compare_gate")
+    assert rule["status"] == ("passed" if setting == "pass" else "failed")
+    assert reason in rule["reason"] and rule["evidence"]["not_compared_because"] == reason
+    if setting == "fail":
+        assert (
+            f"required rule compare_gate failed: compare gate failed: nothing compared: {reason}"
+            in capsys.readouterr().err
+        )
+
+
 def test_stale_model_card_fails(governed, capsys):
     (governed.artifacts / "model_card.md").write_text("# Model card\n\n- Model sha256: `deadbeef`\n", encoding="utf-8")
     _fails(governed, capsys, "model_card")

@@ -87,6 +87,20 @@ def test_non_string_condition_is_dropped():
         ({"passed": False}, GateResult("failed", "passed: false")),
         ({"status": "ok"}, GateResult("passed", "ok")),
         ({"gate": {"status": "skipped"}}, GateResult("other", "skipped")),
+        (
+            {
+                "status": "incomparable",
+                "comparable": False,
+                "reason": "the baseline predicts 'a'",
+                "gate": {"status": "passed"},
+            },
+            GateResult("passed", "passed", (), "incomparable", "the baseline predicts 'a'"),
+        ),
+        # a reason without comparable: false is not a reason nothing was compared
+        (
+            {"status": "compared", "reason": "x", "gate": {"status": "passed"}},
+            GateResult("passed", "passed", (), "compared"),
+        ),
     ],
 )
 def test_compare_gate_shapes(raw, expected):

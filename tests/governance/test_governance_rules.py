@@ -106,6 +106,18 @@ def test_compare_gate_says_why_it_passed():
     )
 
 
+def test_compare_gate_records_why_nothing_was_compared():
+    reason = "the baseline predicts 'rings', this run predicts 'species'"
+    passed = g.compare_gate(GateResult("passed", "passed", (), "incomparable", reason))
+    assert passed.status == "passed"
+    assert passed.reason == f"compare gate passed with nothing compared: {reason}"
+    assert passed.evidence["not_compared_because"] == reason
+    failures = (f"nothing was compared: {reason} (gates.incomparable: fail)",)
+    failed = g.compare_gate(GateResult("failed", "failed", failures, "incomparable", reason))
+    assert failed.status == "failed" and failed.reason == f"compare gate failed: nothing compared: {reason}"
+    assert failed.evidence["failures"] == list(failures)
+
+
 # --- primary metric -------------------------------------------------------------------------------------
 
 

@@ -65,6 +65,11 @@ def test_every_task_writes_complete_artifacts(
     predictions = pd.read_csv(out / "predictions.csv")
     assert len(predictions) == metrics["rows"]["test"]
     assert predictions["id"].is_unique
+    importance = pd.read_csv(out / "feature_importance.csv")
+    assert set(importance["metric"]) == {primary}  # scored with the primary metric, not accuracy / r2
+    assert importance.iloc[0]["feature"] == "x1"
+    change = "rise in rmse" if primary == "rmse" else "drop in roc_auc"
+    assert f"Mean {change} on the holdout when the column's values are shuffled." in (out / "model_card.md").read_text()
     run = json.loads((out / "run.json").read_text())
     assert set(run["durations_seconds"]) == {"load", "split", "train", "predict", "evaluate"}
     assert run["model"]["sha256"] == (out / "model.sha256").read_text().split()[0] == result.model_sha256
@@ -211,3 +216,47 @@ def test_model_with_types_outside_the_allowlist_is_refused_naming_them() -> None
     with pytest.raises(ArtifactError, match=r"x\.skops: holds types outside the allowlist \(collections\.Counter\)"):
         model_io.loads_verified(blob, model_io.sha256_bytes(blob), "x.skops")
     assert model_io.untrusted(blob, allowed=["collections.Counter"]) == []
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [["no", "yes"], ["low", "mid", "high"], [0, 1], [3, 5, 7], None],
+    ids=["binary text", "multiclass text", "binary integers", "multiclass integers", "regression"],
+)
+def test_importance_scorers_compute_the_metrics_as_evaluate_does(labels: list[object] | None) -> None:
+    """Unshuffled, each scorer gives the holdout metric itself (losses negated, so higher is better)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from mlci import train
+    from mlci.config.training import LOWER_IS_BETTER
+    from mlci.evaluate import Predictions, compute_metrics
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    signal = (X["a"] * 2 + X["b"]).to_numpy()
+    if labels is None:
+        task, y = "regression", pd.Series(signal * 3 + 10 + rng.normal(size=300))
+        model = HistGradientBoostingRegressor(max_iter=10).fit(X, y)
+        proba, classes = None, ()
+    else:
+        task = "classification"
+        bins = np.quantile(signal, np.linspace(0, 1, len(labels) + 1)[1:-1])
+        y = pd.Series(np.asarray(labels)[np.digitize(signal, bins)])
+        model = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
+        proba, classes = model.predict_proba(X), tuple(model.classes_)
+    predictions = Predictions(
+        ids=pd.Series(range(300)), y_true=y, y_pred=model.predict(X), proba=proba, classes=classes
+    )
+    metrics, _ = compute_metrics(task, predictions)
+    for name, value in metrics.items():
+        assert value is not None
+        score = train.importance_scorer(name, task, classes)(model, X, y)
+        assert score == pytest.approx(-value if name in LOWER_IS_BETTER else value, abs=1e-9), name
+
+
+def test_importance_falls_back_when_the_primary_metric_is_undefined() -> None:
+    from mlci import train
+
+    assert train.importance_metric("roc_auc", "classification", {"roc_auc": 0.9}) == "roc_auc"
+    assert train.importance_metric("roc_auc", "classification", {"roc_auc": None}) == "accuracy"
+    assert train.importance_metric("mape", "regression", {"mape": None}) == "mae"

@@ -38,6 +38,22 @@ def add_baseline_arguments(parser: argparse.ArgumentParser, required_text: str) 
     )
 
 
+def read_baseline(baseline: Path, artifacts: Path) -> Any:
+    """The baseline folder parsed and verified (files, format_version, hashes, predictions): cheap, no model load.
+
+    `mlci run --baseline` calls it before training, so a bad baseline costs no training and leaves
+    `artifacts` as it was.
+    """
+    from mlci import compare
+    from mlci.errors import ArtifactError
+
+    if baseline.exists() and baseline.resolve() == artifacts.resolve():
+        raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
+    record = compare.read_run(baseline, "baseline")
+    record.scores  # noqa: B018 -- parse (and cache) now: a damaged predictions.csv is refused before any work
+    return record
+
+
 def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: str | None) -> dict[str, Any]:
     """Verify both folders, compare, write comparison.json atomically; returns the comparison."""
     from mlci import compare
@@ -54,20 +70,24 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
     if baseline is None:
         comparison = compare.no_baseline(candidate, params, source or "no baseline artifacts were given")
     else:
-        if baseline.exists() and baseline.resolve() == artifacts.resolve():
-            raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
-        base = compare.read_run(baseline, "baseline")
-        compare.check_comparable(candidate, base)
-        path = params.data_path
-        frame = read_frame(path, params.data.id_column)  # also the clear error when the file is missing or unreadable
-        recorded = (candidate.run.get("data") or {}).get("sha256")
-        if file_sha256(path) != recorded:
-            raise ArtifactError(
-                f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
-            )
-        model = load_model_dir(baseline)  # the slow part (skops import + load): after the cheap checks
-        scored = compare.baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
-        comparison = compare.compare_runs(candidate, base, scored, params, source or f"artifacts folder {baseline}")
+        base = read_baseline(baseline, artifacts)
+        source = source or f"artifacts folder {baseline}"
+        reason = compare.incomparable_reason(candidate, base)
+        if reason is not None:
+            comparison = compare.incomparable(candidate, base, reason, params, source)
+        else:
+            path = params.data_path
+            frame = read_frame(
+                path, params.data.id_column
+            )  # also the clear error when the file is missing or unreadable
+            recorded = (candidate.run.get("data") or {}).get("sha256")
+            if file_sha256(path) != recorded:
+                raise ArtifactError(
+                    f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
+                )
+            model = load_model_dir(baseline)  # the slow part (skops import + load): after the cheap checks
+            scored = compare.baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
+            comparison = compare.compare_runs(candidate, base, scored, params, source)
     write_atomic(artifacts / "comparison.json", dumps_json(comparison))
     return comparison
 
@@ -88,13 +108,28 @@ def gate_or_ok(comparison: dict[str, Any]) -> int:
 
     gate = comparison.get("gate") or {}
     if gate.get("status") == "failed":
-        raise GateFailed("regression gate failed: " + "; ".join(gate.get("failures") or []))
+        what = "compare gate" if comparison.get("comparable") is False else "regression gate"
+        raise GateFailed(f"{what} failed: " + "; ".join(gate.get("failures") or []))
     return 0
 
 
+def discard_stale(artifacts: Path) -> None:
+    """After a failed compare, no earlier comparison.json (or report.md rendered from it) may survive:
+    `mlci report` and `mlci govern` would read it as this run's and could pass a gate that never ran."""
+    import contextlib
+
+    for name in ("comparison.json", "report.md"):
+        with contextlib.suppress(OSError):
+            (artifacts / name).unlink(missing_ok=True)
+
+
 def _compare(args: argparse.Namespace) -> int:
-    params = load_params(args.params)
-    comparison = run_compare(params, args.artifacts, args.baseline, args.baseline_source)
+    try:
+        params = load_params(args.params)
+        comparison = run_compare(params, args.artifacts, args.baseline, args.baseline_source)
+    except BaseException:
+        discard_stale(args.artifacts)
+        raise
     print("\n".join(summary_lines(comparison)))
     print(f"comparison written to {args.artifacts / 'comparison.json'}")
     return gate_or_ok(comparison)

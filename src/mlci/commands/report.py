@@ -55,7 +55,15 @@ def write_report(params: Params, artifacts: Path) -> tuple[Path, str]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    params = load_params(args.params)
-    out, text = write_report(params, args.artifacts)
+    import contextlib
+
+    try:
+        params = load_params(args.params)
+        out, text = write_report(params, args.artifacts)
+    except BaseException:
+        # An earlier report.md would be posted as this run's by the next CI step.
+        with contextlib.suppress(OSError):
+            (args.artifacts / "report.md").unlink(missing_ok=True)
+        raise
     print(f"report written to {out} ({len(text):,} characters)")
     return 0

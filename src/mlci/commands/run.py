@@ -21,27 +21,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    from typing import Any
+
+    from mlci.commands.report import write_report
     from mlci.progress import StageTimer
     from mlci.run import run_pipeline
 
     params = load_params(args.params)
     timer = StageTimer()
-    result = run_pipeline(params, args.out, timer)
+    if args.baseline is not None:
+        # Before training: a bad baseline costs no training time and leaves --out as it was.
+        compare_command.read_baseline(args.baseline, args.out)
+    outcome: dict[str, Any] = {}
+
+    def compare_and_report(staged: Path) -> None:
+        # Runs on the staged folder: any error here (exit 2) leaves the previous --out folder untouched.
+        with timer.stage("compare", str(args.baseline)):
+            outcome["comparison"] = compare_command.run_compare(params, staged, args.baseline, args.baseline_source)
+        with timer.stage("report"):
+            outcome["chars"] = len(write_report(params, staged)[1])
+
+    result = run_pipeline(params, args.out, timer, finish=None if args.baseline is None else compare_and_report)
     value = "n/a" if result.primary_value is None else f"{result.primary_value:.4f}"
     total = sum(timer.durations.values())
     print(
         f"{result.primary} {value} | model sha256 {result.model_sha256[:12]} | artifacts in {args.out} ({total:.1f}s)"
     )
-    sys.stdout.flush()
     if args.baseline is None:
         return 0
-    # --- compare + report (issue 5): after the run, so a bad baseline never costs the trained model ---
-    from mlci.commands.report import write_report
-
-    with timer.stage("compare", str(args.baseline)):
-        comparison = compare_command.run_compare(params, args.out, args.baseline, args.baseline_source)
-    with timer.stage("report"):
-        report_path, text = write_report(params, args.out)
+    comparison = outcome["comparison"]
     print("\n".join(compare_command.summary_lines(comparison)))
-    print(f"report written to {report_path} ({len(text):,} characters)")
+    print(f"report written to {args.out / 'report.md'} ({outcome['chars']:,} characters)")
+    sys.stdout.flush()
     return compare_command.gate_or_ok(comparison)

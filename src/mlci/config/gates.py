@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from mlci.config.base import Section
@@ -18,4 +20,9 @@ class GatesParams(Section):
     max_regression: dict[str, float] = Field(
         default_factory=dict,
         description="PR compare: a significant drop larger than this (in metric units) against main fails the gate",
+    )
+    incomparable: Literal["pass", "fail"] = Field(
+        default="pass",
+        description="PR compare when the baseline answers another question (other task, target, threshold or classes):"
+        " pass (the report warns that nothing was compared) or fail",
     )
