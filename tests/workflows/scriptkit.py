@@ -1,0 +1,115 @@
+"""Fakes for the scripts the workflows call: `gh`, `cosign` and `mlci` on PATH log their arguments and answer from
+environment variables; artifacts are stored the way upload-artifact lays them out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from workflow_policy import ROOT, WORKFLOWS, load, upload_of
+
+SCRIPTS = ROOT / "scripts"
+DIGEST = "sha256:" + "ab" * 32
+COMMIT = "c0ffee" + "0" * 34
+
+FAKE_GH = r"""#!/usr/bin/env bash
+printf 'gh %s\n' "$*" >>"$FAKE_LOG"
+for ((i = 1; i < $#; i++)); do if [[ "${!i}" == --body-file ]]; then j=$((i + 1)); cat "${!j}" >>"$FAKE_LOG.body"; fi; done
+case "$1 $2" in
+  "run list") [[ -n "${FAKE_RUN_ID:-}" ]] && echo "$FAKE_RUN_ID"; exit "${FAKE_RUN_LIST_EXIT:-0}" ;;
+  "run download")
+    while (($#)); do case "$1" in --name) name=$2; shift ;; --dir) dir=$2; shift ;; esac; shift; done
+    [[ -d "$FAKE_ARTIFACTS/$name" ]] || exit 1
+    mkdir -p "$dir" && cp -r "$FAKE_ARTIFACTS/$name/." "$dir/" ;;
+  "release view")
+    if [[ "$3" == --json ]]; then [[ -n "${FAKE_LATEST_RELEASE:-}" ]] || exit 1; echo "$FAKE_LATEST_RELEASE"
+    else [[ " ${FAKE_EXISTING_RELEASES:-} " == *" $3 "* ]] || exit 1; fi ;;
+  "issue list") echo "${FAKE_OPEN_ISSUE:-}" ;;
+  api*) [[ -n "${FAKE_API:-}" ]] && printf '%s\n' "$FAKE_API"; exit "${FAKE_API_EXIT:-0}" ;;
+esac
+exit 0
+"""
+FAKE_TOOL = r"""#!/usr/bin/env bash
+printf '%s %s\n' "$(basename "$0")" "$*" >>"$FAKE_LOG"
+if [[ -n "${FAKE_STDOUT:-}" ]]; then printf '%s\n' "$FAKE_STDOUT"; fi
+exit "${FAKE_EXIT:-0}"
+"""
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_IDENTITY}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def fakes(tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    for name, text in {"gh": FAKE_GH, "cosign": FAKE_TOOL, "mlci": FAKE_TOOL}.items():
+        (bin_dir / name).write_text(text, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    return tmp_path
+
+
+@pytest.fixture
+def run_script(fakes: Path) -> Runner:
+    def runner(script: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_", "FAKE_"))}
+        full_env.update(PATH=f"{fakes / 'fakebin'}:{os.environ['PATH']}", FAKE_LOG=str(fakes / "log"), **env)
+        return subprocess.run(
+            [str(SCRIPTS / script)],
+            cwd=cwd or fakes,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return runner
+
+
+def calls(fakes: Path) -> list[str]:
+    log = fakes / "log"
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines())
+
+
+def artifact(fakes: Path, name: str, files: dict[str, str]) -> None:
+    folder = fakes / "artifacts-store" / name
+    folder.mkdir(parents=True)
+    for file, text in files.items():
+        (folder / file).write_text(text, encoding="utf-8")
+
+
+def uploaded(fakes: Path, workflow: str, name: str, written: dict[str, str]) -> None:
+    """Store the artifact `name` as `workflow` uploads it: `written` ({absolute runner path: text}) laid out by
+    upload-artifact's rule (workflow_policy.artifact_layout), so scripts read the real layout."""
+    layout = upload_of(load(WORKFLOWS / workflow), name).layout(list(written))
+    for file, inside in layout.items():
+        target = fakes / "artifacts-store" / name / inside
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(written[file], encoding="utf-8")
+
+
+def image_record_files(workflow: str, name: str, record: dict[str, str]) -> dict[str, str]:
+    upload = upload_of(load(WORKFLOWS / workflow), name)
+    return {
+        upload.env_of("scripts/image-record.sh", "RECORD_DIR") + "/image.json": json.dumps(record),
+        upload.with_of("anchore/sbom-action", "output-file"): "{}",
+    }

@@ -1,0 +1,71 @@
+"""How runs of the entry workflows behave on GitHub: which runs can cancel which (concurrency), which commit is
+compared with which (the baseline), and what a release accepts (the signer pinned to main)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scriptkit import COMMIT, Runner, calls, outputs
+from workflow_policy import WORKFLOWS, load, local_target
+
+DOCS = {path.name: load(path) for path in sorted(WORKFLOWS.glob("*.yml"))}
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def group(spec: Any, context: Mapping[str, str]) -> str | None:
+    """A concurrency group as GitHub evaluates it for `context` (the few expressions the workflows use)."""
+    if spec is None:
+        return None
+    raw = spec["group"] if isinstance(spec, dict) else spec
+    return _EXPR.sub(lambda m: context[m.group(1)], str(raw))
+
+
+def main_run_groups(sha: str) -> set[str]:
+    """Every concurrency group one run of main.yml enters: the workflow's, its jobs' and its callees' jobs'."""
+    context = {"github.sha": sha, "github.ref": "refs/heads/main", "github.workflow": "main"}
+    doc = DOCS["main.yml"]
+    found = {group(doc.get("concurrency"), context)}
+    for job in doc["jobs"].values():
+        found.add(group(job.get("concurrency"), context))
+        target = local_target(str(job.get("uses", "")))
+        if target is not None:
+            callee = load(target)
+            found |= {group(callee.get("concurrency"), context)}
+            found |= {group(j.get("concurrency"), context) for j in callee["jobs"].values()}
+    return {g for g in found if g is not None}
+
+
+def test_no_commit_of_main_queues_behind_another_commit() -> None:
+    """GitHub keeps one pending run per group and cancels the older: a group shared by two commits would leave the
+    older one without image, baseline or records."""
+    assert not main_run_groups("a" * 40) & main_run_groups("b" * 40)
+
+
+def test_staging_moves_only_for_the_newest_commit_of_main() -> None:
+    assert DOCS["main.yml"]["jobs"]["staging"]["with"]["only-if-head-of"] == "main"
+    steps = DOCS["promote.yml"]["jobs"]["promote"]["steps"]
+    check = next(i for i, s in enumerate(steps) if str(s.get("run", "")).startswith("scripts/head-check.sh"))
+    assert all("actions/checkout@" in str(s.get("uses", "")) for s in steps[:check])
+    for step in steps[check + 1 :]:
+        assert step.get("if") == "${{ steps.head.outputs.current != 'false' }}", step["name"]
+
+
+def test_head_check_says_whether_the_commit_is_still_the_newest(run_script: Runner, fakes: Path) -> None:
+    env = {"BRANCH": "main", "COMMIT": COMMIT, "GITHUB_REPOSITORY": "acme/model"}
+    current = run_script("head-check.sh", FAKE_API=COMMIT, GITHUB_OUTPUT=str(fakes / "current"), **env)
+    assert current.returncode == 0, current.stderr
+    assert outputs(fakes / "current") == {"current": "true"}
+    assert calls(fakes)[0] == "gh api repos/acme/model/git/ref/heads/main --jq .object.sha"
+    moved_on = run_script("head-check.sh", FAKE_API="d" * 40, GITHUB_OUTPUT=str(fakes / "old"), **env)
+    assert moved_on.returncode == 0 and "::notice" in moved_on.stdout
+    assert outputs(fakes / "old") == {"current": "false"}
+
+
+def test_head_check_fails_when_it_cannot_tell(run_script: Runner, fakes: Path) -> None:
+    env = {"BRANCH": "main", "GITHUB_REPOSITORY": "acme/model", "GITHUB_OUTPUT": str(fakes / "out")}
+    assert run_script("head-check.sh", COMMIT=COMMIT, FAKE_API_EXIT="1", **env).returncode == 2
+    assert run_script("head-check.sh", COMMIT="main", FAKE_API=COMMIT, **env).returncode == 2
+    assert not (fakes / "out").exists()
