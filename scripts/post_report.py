@@ -10,6 +10,8 @@ report that is not plain markdown or is over the size limit) is refused with exi
     post_report.py summary REPORT                      append to $GITHUB_STEP_SUMMARY
     post_report.py comment REPORT                      same-repo PR: cml comment update --target=pr
     post_report.py bundle REPORT --pr-number N --out DIR   fork PR, pull_request side: DIR/report.md + DIR/pr-number.txt
+                                                       (images left out: the fork poster never publishes them)
+    post_report.py find-bundle --run-id ID --name NAME  fork PR, workflow_run side: found=true|false to $GITHUB_OUTPUT
     post_report.py validate DIR                        fork PR, workflow_run side: check the bundle, print the PR number
     post_report.py fork-post DIR                       fork PR, workflow_run side: validate, then comment on pr/N
 """
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -73,6 +76,16 @@ def read_report(path: Path, allow_images: bool = False) -> str:
         raise Invalid(f"{path}: not UTF-8 text") from None
     check_report(text, allow_images)
     return text
+
+
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+IMAGE_LEFT_OUT = "_(plot left out: a fork's report is posted without images; the run's job summary has it)_"
+
+
+def strip_images(text: str) -> tuple[str, int]:
+    """The report without its embedded images (report.publish_images), and how many were left out."""
+    stripped, count = _IMAGE.subn(IMAGE_LEFT_OUT, text)
+    return stripped.replace("![", "!\\["), count
 
 
 def parse_pr_number(raw: str) -> int:
@@ -171,7 +184,12 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 def cmd_bundle(args: argparse.Namespace) -> int:
     number = parse_pr_number(args.pr_number)
-    text = read_report(args.report)
+    text, left_out = strip_images(read_report(args.report, allow_images=True))
+    check_report(text)
+    if left_out:
+        print(
+            f"::notice title=mlci report::{left_out} image(s) left out of the fork report (never published from a fork)"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.md").write_text(text, encoding="utf-8")
     (args.out / "pr-number.txt").write_text(f"{number}\n", encoding="utf-8")
@@ -210,6 +228,35 @@ def cmd_fork_post(args: argparse.Namespace) -> int:
     return 0 if posted or not args.strict else 1
 
 
+def cmd_find_bundle(args: argparse.Namespace) -> int:
+    """Did the pull_request run upload the bundle? A run that stopped before the report (or has none) is a notice,
+    not a failure: there is nothing to post."""
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("REPO_TOKEN") or ""
+    api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    if not re.fullmatch(r"[0-9]{1,20}", args.run_id):
+        raise Invalid(f"run id {args.run_id[:24]!r} is not a number")
+    url = f"{api}/repos/{repo}/actions/runs/{args.run_id}/artifacts?name={urllib.parse.quote(args.name)}&per_page=100"
+    try:
+        listing = github_get(url, token)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        warn(f"cannot list the artifacts of run {args.run_id} ({exc.__class__.__name__}); nothing posted")
+        listing = {}
+    artifacts = listing.get("artifacts")
+    found = isinstance(artifacts, list) and any(
+        isinstance(a, dict) and a.get("name") == args.name and not a.get("expired") for a in artifacts
+    )
+    if not found:
+        print(
+            f"::notice title=mlci report::run {args.run_id} uploaded no {args.name} (it stopped before the report): nothing to post"
+        )
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with Path(output).open("a", encoding="utf-8") as handle:
+            handle.write(f"found={'true' if found else 'false'}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="post_report.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--pr-number", required=True)
     bundle.add_argument("--out", type=Path, required=True)
     bundle.set_defaults(func=cmd_bundle)
+    find = sub.add_parser("find-bundle", help="fork PR: did the pull_request run upload the bundle? (found=true|false)")
+    find.add_argument("--run-id", required=True)
+    find.add_argument("--name", required=True)
+    find.set_defaults(func=cmd_find_bundle)
     validate = sub.add_parser("validate", help="fork PR: check a downloaded bundle and print its PR number")
     validate.add_argument("folder", type=Path)
     validate.set_defaults(func=cmd_validate)

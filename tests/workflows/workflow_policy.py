@@ -38,7 +38,7 @@ PERMISSION_ALLOWLIST: dict[tuple[str, str], dict[str, str]] = {
     ("promote.yml", "promote"): {"contents": "read", "packages": "write", "attestations": "read"},
     ("release.yml", "resolve"): {"contents": "read", "actions": "read"},
     ("release.yml", "release"): {"contents": "write"},
-    ("fork-report.yml", "post"): {"actions": "read", "pull-requests": "write"},
+    ("fork-report.yml", "post"): {"contents": "read", "actions": "read", "pull-requests": "write"},
     ("drift.yml", "drift"): {"contents": "read", "issues": "write"},
 }
 DEFAULT_ALLOWLIST = {"contents": "read"}
