@@ -84,7 +84,10 @@ def test_duplicate_column_names(make_project: ProjectFactory, capsys: pytest.Cap
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, err = run_cli(["run", "--params", str(params), "--out", str(params.parent / "out")], capsys)
     assert code == 2
-    assert err.splitlines()[-1] == f"mlci: error: {data}: duplicate column name 'x1' in the header; every column needs its own name"
+    assert (
+        err.splitlines()[-1]
+        == f"mlci: error: {data}: duplicate column name 'x1' in the header; every column needs its own name"
+    )
     assert not (params.parent / "out").exists()
 
 

@@ -75,6 +75,7 @@ metrics:
 gates:
   min: {_mapping(plan.gates_min)}
 {recall_line}  max_regression: {_mapping(plan.max_regression)}   # PR compare: a significant drop larger than this fails
+  incomparable: pass            # a PR that changes the target, task or classes cannot be compared: pass with a warning
 
 # Data and model checks (`mlci check data|model|drift`). Each suite lists only what differs from deepchecks'
 # defaults: a check name maps to `false` (off) or to {{optional, conditions, params}}.
