@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Resolve what a release ships: the image a successful MAIN_WORKFLOW push run built for COMMIT. Such a run only
-# builds an image after governance passed, so this is the governed digest. Downloads that run's governance record
+# Resolve what a release ships: the image a successful MAIN_WORKFLOW push run on RELEASE_BRANCH (main) built for
+# COMMIT, a commit of that branch. Such a run only builds an image after governance passed, so this is the governed
+# digest; a run on another branch (an edited workflow can skip governance) is never looked at. Downloads that run's governance record
 # and image record into RECORD_DIR and writes image=, digest=, run-id= to $GITHUB_OUTPUT (stdout when unset).
 # Without ROLLBACK=true it refuses a commit older than the latest release (a rollback must say so).
 set -euo pipefail
@@ -9,14 +10,21 @@ MAIN_WORKFLOW=${MAIN_WORKFLOW:-main.yml}
 GOVERNANCE_ARTIFACT=${GOVERNANCE_ARTIFACT:-mlci-governance-main}
 IMAGE_ARTIFACT=${IMAGE_ARTIFACT:-mlci-image-main}
 RECORD_DIR=${RECORD_DIR:-.release-record}
+RELEASE_BRANCH=${RELEASE_BRANCH:-main}
 out=${GITHUB_OUTPUT:-/dev/stdout}
 die() { printf 'release-record: %s\n' "$1" >&2; exit "${2:-2}"; }
 
 commit=${COMMIT:-}
 [[ "$commit" =~ ^[0-9a-f]{40}$ ]] || die "commit must be a full 40-hex commit SHA of main, got '$commit'"
 
-run_id=$(gh run list --workflow "$MAIN_WORKFLOW" --commit "$commit" --event push --status success --limit 1 \
-  --json databaseId --jq '.[0].databaseId // empty')
+branch_ref="refs/remotes/origin/$RELEASE_BRANCH"
+git rev-parse --verify --quiet "$branch_ref^{commit}" >/dev/null ||
+  die "no $branch_ref here: check out with full history (fetch-depth: 0)"
+git merge-base --is-ancestor "$commit" "$branch_ref" 2>/dev/null ||
+  die "commit $commit is not on $RELEASE_BRANCH: only a commit of $RELEASE_BRANCH can be released" 1
+
+run_id=$(gh run list --workflow "$MAIN_WORKFLOW" --branch "$RELEASE_BRANCH" --commit "$commit" --event push \
+  --status success --limit 1 --json databaseId --jq '.[0].databaseId // empty')
 [[ "$run_id" =~ ^[0-9]+$ ]] ||
   die "no successful $MAIN_WORKFLOW run for commit $commit: only a commit whose main run passed governance and pushed an image can be released" 1
 

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# Before a tag moves: IMAGE@DIGEST must carry a keyless cosign signature made by image.yml of SIGNER_REPOSITORY
-# (default: this repository) in a run of this repository, and a build provenance attestation of this repository.
+# Before a tag moves: IMAGE@DIGEST must carry a keyless cosign signature and a build provenance attestation made by
+# image.yml of SIGNER_REPOSITORY (default: this repository) in a run of this repository on RELEASE_BRANCH (main),
+# triggered by a push. A branch's run of an edited workflow (skipping governance) signs with another identity and is
+# refused. Signer at this repository: image.yml@refs/heads/main exactly; another repository's image.yml (called
+# from here): at SIGNER_REF when set (e.g. refs/tags/v1), else at any ref of that repository.
 set -euo pipefail
 # shellcheck source=scripts/image-ref.sh
 source "$(dirname "$0")/image-ref.sh"
 
 image_ref || exit 2
 repository=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is not set (owner/repo)}
+branch=${RELEASE_BRANCH:-main}
 signer=${SIGNER_REPOSITORY:-$repository}
-identity="^https://github\.com/${signer//./\\.}/\.github/workflows/image\.yml@"
+signer_ref=${SIGNER_REF:-}
+if [[ -z "$signer_ref" && "$signer" == "$repository" ]]; then signer_ref="refs/heads/$branch"; fi
+ref_pattern='[^@]+'
+if [[ -n "$signer_ref" ]]; then ref_pattern=${signer_ref//./\\.}; fi
+identity="^https://github\.com/${signer//./\\.}/\.github/workflows/image\.yml@${ref_pattern}\$"
 
 cosign verify \
   --certificate-oidc-issuer https://token.actions.githubusercontent.com \
   --certificate-identity-regexp "$identity" \
   --certificate-github-workflow-repository "$repository" \
+  --certificate-github-workflow-ref "refs/heads/$branch" \
+  --certificate-github-workflow-trigger push \
   "$ref" >/dev/null
-echo "verify-image: signature of $ref by $signer's image.yml verified" >&2
-gh attestation verify "oci://$ref" --repo "$repository" >/dev/null
-echo "verify-image: build provenance of $ref verified" >&2
+echo "verify-image: signature of $ref by $signer's image.yml${signer_ref:+@$signer_ref} in a push run on $branch verified" >&2
+gh attestation verify "oci://$ref" --repo "$repository" \
+  --signer-workflow "$signer/.github/workflows/image.yml" \
+  --source-ref "refs/heads/$branch" >/dev/null
+echo "verify-image: build provenance of $ref by $signer's image.yml on $branch verified" >&2

@@ -4,6 +4,7 @@ and answer from environment variables), and a real git and make for the baseline
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,13 +58,40 @@ def test_sign_image_signs_the_digest_never_a_tag(run_script: Runner, fakes: Path
     assert len(calls(fakes)) == 1
 
 
-def test_verify_image_checks_signer_workflow_and_provenance(run_script: Runner, fakes: Path) -> None:
+def _flag(line: str, flag: str) -> str:
+    words = line.split()
+    return words[words.index(flag) + 1]
+
+
+SAN = "https://github.com/{repo}/.github/workflows/{workflow}@{ref}"
+
+
+@pytest.mark.parametrize(
+    ("repo", "workflow", "ref", "accepted"),
+    [
+        ("acme/my.model", "image.yml", "refs/heads/main", True),
+        ("acme/my.model", "image.yml", "refs/heads/evil", False),  # a branch's run of an edited main.yml
+        ("acme/my.model", "image.yml", "refs/heads/main-evil", False),
+        ("acme/my.model", "image.yml", "refs/tags/v1", False),
+        ("acme/my.model", "main.yml", "refs/heads/main", False),
+        ("acme/myxmodel", "image.yml", "refs/heads/main", False),
+        ("other/my.model", "image.yml", "refs/heads/main", False),
+    ],
+)
+def test_verify_image_accepts_only_image_yml_of_main(
+    run_script: Runner, fakes: Path, repo: str, workflow: str, ref: str, accepted: bool
+) -> None:
     result = run_script("verify-image.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST, GITHUB_REPOSITORY="acme/my.model")
     assert result.returncode == 0, result.stderr
     cosign, gh = calls(fakes)
-    assert r"--certificate-identity-regexp ^https://github\.com/acme/my\.model/\.github/workflows/image\.yml@" in cosign
-    assert "--certificate-github-workflow-repository acme/my.model" in cosign
-    assert gh == f"gh attestation verify oci://ghcr.io/acme/model@{DIGEST} --repo acme/my.model"
+    identity = _flag(cosign, "--certificate-identity-regexp")
+    assert bool(re.search(identity, SAN.format(repo=repo, workflow=workflow, ref=ref))) == accepted
+    assert _flag(cosign, "--certificate-github-workflow-repository") == "acme/my.model"
+    assert _flag(cosign, "--certificate-github-workflow-ref") == "refs/heads/main"
+    assert _flag(cosign, "--certificate-github-workflow-trigger") == "push"
+    assert gh.startswith(f"gh attestation verify oci://ghcr.io/acme/model@{DIGEST} --repo acme/my.model ")
+    assert _flag(gh, "--signer-workflow") == "acme/my.model/.github/workflows/image.yml"
+    assert _flag(gh, "--source-ref") == "refs/heads/main"
 
 
 def test_verify_image_fails_when_the_signature_does_not_verify(run_script: Runner, fakes: Path) -> None:
@@ -177,15 +205,31 @@ def test_fetch_baseline_refuses_a_dangerous_folder(run_script: Runner) -> None:
 
 @pytest.fixture
 def main_run(fakes: Path) -> dict[str, str]:
+    """A checkout (full history) whose origin/main has the commits `old` and COMMIT (its head), a branch `evil` off
+    it, and the artifacts main.yml's run for COMMIT uploaded. Returns the env for release-record.sh."""
+    git(fakes, "init", "-q", "-b", "main")
+    git(fakes, "commit", "-q", "--allow-empty", "-m", "old")
+    git(fakes, "tag", "old")
+    git(fakes, "commit", "-q", "--allow-empty", "-m", "head of main")
+    git(fakes, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(fakes, "checkout", "-q", "-b", "evil")
+    git(fakes, "commit", "-q", "--allow-empty", "-m", "edited workflow")
+    git(fakes, "checkout", "-q", "main")
+    commit = git(fakes, "rev-parse", "origin/main")
     governance = {f"{WORKSPACE}/artifacts/governance.json": "{}", f"{WORKSPACE}/artifacts/model_card.md": "# card\n"}
     uploaded(fakes, "main.yml", "mlci-governance-main", governance)
-    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": COMMIT}
+    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": commit}
     uploaded(fakes, "main.yml", "mlci-image-main", image_record_files("main.yml", "mlci-image-main", record))
-    return {"FAKE_RUN_ID": "99", "FAKE_ARTIFACTS": str(fakes / "artifacts-store"), "GITHUB_OUTPUT": str(fakes / "out")}
+    return {
+        "COMMIT": commit,
+        "FAKE_RUN_ID": "99",
+        "FAKE_ARTIFACTS": str(fakes / "artifacts-store"),
+        "GITHUB_OUTPUT": str(fakes / "out"),
+    }
 
 
 def test_release_record_resolves_the_governed_digest(run_script: Runner, fakes: Path, main_run: dict[str, str]) -> None:
-    result = run_script("release-record.sh", COMMIT=COMMIT, **main_run)
+    result = run_script("release-record.sh", **main_run)
     assert result.returncode == 0, result.stderr
     assert outputs(fakes / "out") == {"image": "ghcr.io/acme/model", "digest": DIGEST, "run-id": "99"}
     assert {p.name for p in (fakes / ".release-record").iterdir()} == {
@@ -194,41 +238,60 @@ def test_release_record_resolves_the_governed_digest(run_script: Runner, fakes: 
         "image.json",
         "sbom.spdx.json",
     }
-    assert f"--commit {COMMIT} --event push --status success" in calls(fakes)[0]
+    commit = main_run["COMMIT"]
+    assert f"--workflow main.yml --branch main --commit {commit} --event push --status success" in calls(fakes)[0]
+
+
+def test_release_record_refuses_a_commit_that_is_not_on_main(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    """A branch's push run of an edited main.yml could skip governance and still build and sign an image."""
+    evil = git(fakes, "rev-parse", "evil")
+    result = run_script("release-record.sh", **{**main_run, "COMMIT": evil})
+    assert result.returncode == 1 and "is not on main" in result.stderr
+    assert calls(fakes) == [], "no run of another branch is even looked up"
+    unknown = run_script("release-record.sh", **{**main_run, "COMMIT": "d" * 40})
+    assert unknown.returncode == 1 and "is not on main" in unknown.stderr
+
+
+def test_release_record_needs_the_full_history(run_script: Runner, fakes: Path, main_run: dict[str, str]) -> None:
+    git(fakes, "update-ref", "-d", "refs/remotes/origin/main")
+    result = run_script("release-record.sh", **main_run)
+    assert result.returncode == 2 and "fetch-depth: 0" in result.stderr
 
 
 def test_release_record_refuses_a_commit_without_a_successful_main_run(
     run_script: Runner, main_run: dict[str, str]
 ) -> None:
-    result = run_script("release-record.sh", COMMIT=COMMIT, **{**main_run, "FAKE_RUN_ID": ""})
+    result = run_script("release-record.sh", **{**main_run, "FAKE_RUN_ID": ""})
     assert result.returncode == 1 and "no successful main.yml run" in result.stderr
 
 
-def test_release_record_refuses_a_record_for_another_commit(run_script: Runner, main_run: dict[str, str]) -> None:
-    other = "d" * 40
-    result = run_script("release-record.sh", COMMIT=other, **main_run)
-    assert result.returncode == 1 and f"is for commit {COMMIT}, not {other}" in result.stderr
+def test_release_record_refuses_a_record_for_another_commit(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    old = git(fakes, "rev-parse", "old")
+    result = run_script("release-record.sh", **{**main_run, "COMMIT": old})
+    assert result.returncode == 1 and f"is for commit {main_run['COMMIT']}, not {old}" in result.stderr
 
 
 @pytest.mark.parametrize("commit", ["", "main", "abc123", COMMIT.upper()])
 def test_release_record_refuses_a_malformed_commit(run_script: Runner, main_run: dict[str, str], commit: str) -> None:
-    result = run_script("release-record.sh", COMMIT=commit, **main_run)
+    result = run_script("release-record.sh", **{**main_run, "COMMIT": commit})
     assert result.returncode == 2 and "full 40-hex" in result.stderr
 
 
 def test_release_record_refuses_going_back_unless_rollback(
     run_script: Runner, fakes: Path, main_run: dict[str, str]
 ) -> None:
-    git(fakes, "init", "-q", "-b", "main")
-    git(fakes, "commit", "-q", "--allow-empty", "-m", "old")
-    old = git(fakes, "rev-parse", "HEAD")
-    git(fakes, "commit", "-q", "--allow-empty", "-m", "new")
-    git(fakes, "tag", "model-new")
+    git(fakes, "tag", "model-new", "origin/main")
+    old = git(fakes, "rev-parse", "old")
     record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": old}
     (fakes / "artifacts-store" / "mlci-image-main" / "image.json").write_text(json.dumps(record))
-    refused = run_script("release-record.sh", COMMIT=old, FAKE_LATEST_RELEASE="model-new", **main_run)
+    env = {**main_run, "COMMIT": old, "FAKE_LATEST_RELEASE": "model-new"}
+    refused = run_script("release-record.sh", **env)
     assert refused.returncode == 1 and "older than the latest release model-new" in refused.stderr
-    allowed = run_script("release-record.sh", COMMIT=old, ROLLBACK="true", FAKE_LATEST_RELEASE="model-new", **main_run)
+    allowed = run_script("release-record.sh", ROLLBACK="true", **env)
     assert allowed.returncode == 0, allowed.stderr
 
 
@@ -325,13 +388,17 @@ def test_coverage_summary_without_data_says_so(run_script: Runner, fakes: Path) 
     assert "No coverage data" in (fakes / "summary.md").read_text()
 
 
-def test_verify_image_accepts_a_named_signer_repository(run_script: Runner, fakes: Path) -> None:
-    result = run_script(
-        "verify-image.sh",
-        IMAGE="ghcr.io/acme/model",
-        DIGEST=DIGEST,
-        GITHUB_REPOSITORY="acme/model",
-        SIGNER_REPOSITORY="platform/mlci",
-    )
+def test_verify_image_checks_the_calling_repository_as_signer_when_named(run_script: Runner, fakes: Path) -> None:
+    """image.yml called from platform/mlci: both checks name that repository's workflow as the signer."""
+    env = {"IMAGE": "ghcr.io/acme/model", "DIGEST": DIGEST, "GITHUB_REPOSITORY": "acme/model"}
+    result = run_script("verify-image.sh", SIGNER_REPOSITORY="platform/mlci", SIGNER_REF="refs/tags/v1", **env)
     assert result.returncode == 0, result.stderr
-    assert r"^https://github\.com/platform/mlci/\.github/workflows/image\.yml@" in calls(fakes)[0]
+    cosign, gh = calls(fakes)
+    identity = _flag(cosign, "--certificate-identity-regexp")
+    assert re.search(identity, SAN.format(repo="platform/mlci", workflow="image.yml", ref="refs/tags/v1"))
+    assert not re.search(identity, SAN.format(repo="platform/mlci", workflow="image.yml", ref="refs/heads/dev"))
+    assert not re.search(identity, SAN.format(repo="acme/model", workflow="image.yml", ref="refs/tags/v1"))
+    assert _flag(cosign, "--certificate-github-workflow-repository") == "acme/model"
+    assert _flag(gh, "--repo") == "acme/model"
+    assert _flag(gh, "--signer-workflow") == "platform/mlci/.github/workflows/image.yml"
+    assert _flag(gh, "--source-ref") == "refs/heads/main"
