@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Fetch main's model into BASELINE_DIR as the PR baseline, and say where it came from:
-#   1. the artifacts of the latest successful push run of BASELINE_WORKFLOW on main (read-only token, `gh`);
-#   2. else (none yet, or expired): check main out into a temporary worktree and `make run` there (training is
-#      deterministic, so this reproduces main's model);
-#   3. else (no main yet): no baseline. The report says so and the PR passes.
+# Fetch the baseline model into BASELINE_DIR: main's model at BASELINE_COMMIT (a pull request's base commit, or the
+# commit before a push to main), and say where it came from:
+#   1. the artifacts of a BASELINE_WORKFLOW push run on main for that commit (read-only token, `gh`);
+#   2. else (none, or expired): check that commit out into a temporary worktree and `make run` there (training is
+#      deterministic, so this reproduces its model);
+#   3. else (no base commit: the first push, or a commit not here): no baseline. The report says so and passes.
+# Never the commit under test itself (GITHUB_SHA, else HEAD): a comparison with itself would always pass.
 # Writes found=true|false, source=<text>, dir=<path> to $GITHUB_OUTPUT (stdout when unset).
 set -euo pipefail
 
@@ -11,6 +13,7 @@ BASELINE_DIR=${BASELINE_DIR:-.artifacts-baseline}
 BASELINE_WORKFLOW=${BASELINE_WORKFLOW:-main.yml}
 BASELINE_ARTIFACT=${BASELINE_ARTIFACT:-mlci-artifacts-main}
 BASELINE_BRANCH=${BASELINE_BRANCH:-main}
+commit=${BASELINE_COMMIT:-}
 out=${GITHUB_OUTPUT:-/dev/stdout}
 
 note() { printf 'fetch-baseline: %s\n' "$*" >&2; }
@@ -19,54 +22,63 @@ emit() { printf '%s=%s\n' "$1" "$2" >>"$out"; }
 case "$BASELINE_DIR" in
   "" | / | . | ..) note "BASELINE_DIR must name a folder of its own, got '$BASELINE_DIR'"; exit 2 ;;
 esac
+if [[ -n "$commit" && ! "$commit" =~ ^[0-9a-f]{40}$ ]]; then
+  note "BASELINE_COMMIT must be a full 40-hex commit SHA, got '$commit'"; exit 2
+fi
 rm -rf "$BASELINE_DIR"
 mkdir -p "$(dirname "$BASELINE_DIR")"
 abs_dir="$(cd "$(dirname "$BASELINE_DIR")" && pwd)/$(basename "$BASELINE_DIR")"
+under_test=${GITHUB_SHA:-$(git rev-parse --verify --quiet HEAD || true)}
 
 from_artifact() {
   if ! command -v gh >/dev/null 2>&1; then note "gh is not installed: skipping main's artifacts"; return 1; fi
-  local run_id
-  if ! run_id=$(gh run list --workflow "$BASELINE_WORKFLOW" --branch "$BASELINE_BRANCH" --event push --status success \
-    --limit 1 --json databaseId --jq '.[0].databaseId // empty'); then
+  local runs run_id
+  if ! runs=$(gh run list --workflow "$BASELINE_WORKFLOW" --branch "$BASELINE_BRANCH" --commit "$commit" --event push \
+    --limit 5 --json databaseId --jq '.[].databaseId'); then
     note "could not list $BASELINE_WORKFLOW runs"; return 1
   fi
-  if [[ ! "$run_id" =~ ^[0-9]+$ ]]; then note "no successful $BASELINE_WORKFLOW run on $BASELINE_BRANCH"; return 1; fi
-  if ! gh run download "$run_id" --name "$BASELINE_ARTIFACT" --dir "$abs_dir"; then
-    note "run $run_id has no artifact $BASELINE_ARTIFACT (expired?)"; rm -rf "$abs_dir"; return 1
-  fi
-  if [[ ! -f "$abs_dir/metrics.json" ]]; then
-    note "artifact $BASELINE_ARTIFACT of run $run_id has no metrics.json"; rm -rf "$abs_dir"; return 1
-  fi
-  source="artifacts of $BASELINE_WORKFLOW run $run_id on $BASELINE_BRANCH"
+  for run_id in $runs; do
+    [[ "$run_id" =~ ^[0-9]+$ ]] || continue
+    if gh run download "$run_id" --name "$BASELINE_ARTIFACT" --dir "$abs_dir" && [[ -f "$abs_dir/metrics.json" ]]; then
+      source="artifacts of $BASELINE_WORKFLOW run $run_id for $BASELINE_BRANCH at ${commit:0:12}"
+      return 0
+    fi
+    note "run $run_id has no usable artifact $BASELINE_ARTIFACT (expired?)"; rm -rf "$abs_dir"
+  done
+  note "no $BASELINE_WORKFLOW run for ${commit:0:12} with $BASELINE_ARTIFACT"
+  return 1
 }
 
 from_worktree() {
-  local ref="" candidate commit tree status=0
-  for candidate in "origin/$BASELINE_BRANCH" "$BASELINE_BRANCH"; do
-    if git rev-parse --verify --quiet "$candidate^{commit}" >/dev/null; then ref=$candidate; break; fi
-  done
-  if [[ -z "$ref" ]]; then note "no $BASELINE_BRANCH branch to retrain"; return 1; fi
-  commit=$(git rev-parse "$ref^{commit}")
+  local tree status=0
+  if ! git rev-parse --verify --quiet "$commit^{commit}" >/dev/null; then
+    note "commit $commit is not in this checkout (fetch-depth: 0 is needed)"; return 1
+  fi
   tree=$(mktemp -d)
   git worktree add --quiet --detach "$tree" "$commit"
   note "retraining $BASELINE_BRANCH at $commit in a temporary worktree"
   make -C "$tree" run OUT="$abs_dir" >&2 || status=$?
   git worktree remove --force "$tree"
   if ((status != 0)) || [[ ! -f "$abs_dir/metrics.json" ]]; then
-    note "retraining $BASELINE_BRANCH failed (exit $status)"; rm -rf "$abs_dir"; return 1
+    note "retraining $commit failed (exit $status)"; rm -rf "$abs_dir"; return 1
   fi
-  source="$BASELINE_BRANCH retrained at ${commit:0:12} (no artifacts of a successful $BASELINE_WORKFLOW run)"
+  source="$BASELINE_BRANCH at ${commit:0:12} retrained (no artifacts of a $BASELINE_WORKFLOW run for it)"
 }
 
 source=""
-if from_artifact || from_worktree; then
+reason="none (no $BASELINE_BRANCH model yet)"
+if [[ -z "$commit" || "$commit" =~ ^0+$ ]]; then
+  reason="none (no base commit: the first push to $BASELINE_BRANCH)"
+elif [[ "$commit" == "$under_test" ]]; then
+  reason="none (the base commit ${commit:0:12} is the commit under test; never compared with itself)"
+elif from_artifact || from_worktree; then
   note "baseline: $source"
   emit found true
   emit source "$source"
   emit dir "$BASELINE_DIR"
-else
-  note "no baseline: the report says so and the comparison passes"
-  emit found false
-  emit source "none (no $BASELINE_BRANCH model yet)"
-  emit dir ""
+  exit 0
 fi
+note "no baseline: the report says so and the comparison passes"
+emit found false
+emit source "$reason"
+emit dir ""

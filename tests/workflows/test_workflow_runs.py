@@ -69,3 +69,20 @@ def test_head_check_fails_when_it_cannot_tell(run_script: Runner, fakes: Path) -
     assert run_script("head-check.sh", COMMIT=COMMIT, FAKE_API_EXIT="1", **env).returncode == 2
     assert run_script("head-check.sh", COMMIT="main", FAKE_API=COMMIT, **env).returncode == 2
     assert not (fakes / "out").exists()
+
+
+def test_each_report_compares_with_mains_model_at_the_base_commit() -> None:
+    """A PR with its base commit, a push to main with the commit before it: never the newest main, never itself."""
+    expected = {
+        "pull-request.yml": "${{ github.event.pull_request.base.sha }}",
+        "main.yml": "${{ github.event.before }}",
+    }
+    for name, commit in expected.items():
+        assert DOCS[name]["jobs"]["report"]["with"]["baseline-commit"] == commit, name
+    steps = DOCS["report.yml"]["jobs"]["report"]["steps"]
+    fetch = next(s for s in steps if s.get("run") == "scripts/fetch-baseline.sh")
+    assert fetch["env"]["BASELINE_COMMIT"] == "${{ inputs.baseline-commit }}"
+    checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0, "the base commit must be in the checkout to retrain it"
+    compare = [s for s in steps if str(s.get("run", "")).startswith("mlci compare")]
+    assert compare and all('--baseline-source "$BASELINE_SOURCE"' in s["run"] for s in compare), "the report names it"

@@ -132,10 +132,15 @@ def test_image_push_fails_without_a_digest(run_script: Runner, fakes: Path, stdo
 # --- fetch-baseline -----------------------------------------------------------------------------------------------
 
 
-def test_fetch_baseline_prefers_mains_artifacts(run_script: Runner, fakes: Path) -> None:
+BASE = "ba5e" + "0" * 36
+
+
+def test_fetch_baseline_prefers_the_base_commits_artifacts(run_script: Runner, fakes: Path) -> None:
     artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}"})
     result = run_script(
         "fetch-baseline.sh",
+        BASELINE_COMMIT=BASE,
+        GITHUB_SHA=COMMIT,
         FAKE_RUN_ID="123",
         FAKE_ARTIFACTS=str(fakes / "artifacts-store"),
         GITHUB_OUTPUT=str(fakes / "out"),
@@ -143,35 +148,43 @@ def test_fetch_baseline_prefers_mains_artifacts(run_script: Runner, fakes: Path)
     assert result.returncode == 0, result.stderr
     assert outputs(fakes / "out") == {
         "found": "true",
-        "source": "artifacts of main.yml run 123 on main",
+        "source": f"artifacts of main.yml run 123 for main at {BASE[:12]}",
         "dir": ".artifacts-baseline",
     }
     assert (fakes / ".artifacts-baseline" / "metrics.json").exists()
-    assert "gh run list --workflow main.yml --branch main --event push --status success" in calls(fakes)[0]
+    assert f"gh run list --workflow main.yml --branch main --commit {BASE} --event push" in calls(fakes)[0]
 
 
 @pytest.fixture
 def main_repo(tmp_path: Path) -> Path:
-    """A git repository whose main branch has a Makefile with a `run` target writing $(OUT)/metrics.json."""
+    """A git repository: main has `base` (its Makefile's `run` writes $(OUT)/metrics.json saying so) and `newer`;
+    the branch `pr` is checked out, with a commit of its own."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    (repo / "Makefile").write_text("run:\n\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json\n", encoding="utf-8")
-    for command in (
-        ["init", "-q", "-b", "main"],
-        ["add", "Makefile"],
-        ["commit", "-q", "-m", "main"],
-        ["checkout", "-q", "-b", "pr"],
-    ):
-        git(repo, *command)
+
+    def commit(text: str) -> None:
+        (repo / "Makefile").write_text(f"run:\n\tmkdir -p $(OUT) && echo '{text}' > $(OUT)/metrics.json\n")
+        git(repo, "add", "Makefile")
+        git(repo, "commit", "-q", "-m", text)
+
+    git(repo, "init", "-q", "-b", "main")
+    commit('{"at": "base"}')
+    git(repo, "tag", "base")
+    commit('{"at": "newer"}')
+    git(repo, "checkout", "-q", "-b", "pr", "base")
+    commit('{"at": "pr"}')
     return repo
 
 
-def test_fetch_baseline_falls_back_to_retraining_main(run_script: Runner, fakes: Path, main_repo: Path) -> None:
-    result = run_script("fetch-baseline.sh", cwd=main_repo, FAKE_RUN_ID="", GITHUB_OUTPUT=str(fakes / "out"))
+def test_fetch_baseline_retrains_the_base_commit(run_script: Runner, fakes: Path, main_repo: Path) -> None:
+    base = git(main_repo, "rev-parse", "base")
+    result = run_script(
+        "fetch-baseline.sh", cwd=main_repo, BASELINE_COMMIT=base, FAKE_RUN_ID="", GITHUB_OUTPUT=str(fakes / "out")
+    )
     assert result.returncode == 0, result.stderr
     found = outputs(fakes / "out")
-    assert found["found"] == "true" and found["source"].startswith("main retrained at ")
-    assert (main_repo / ".artifacts-baseline" / "metrics.json").exists()
+    assert found["found"] == "true" and found["source"].startswith(f"main at {base[:12]} retrained")
+    assert (main_repo / ".artifacts-baseline" / "metrics.json").read_text().strip() == '{"at": "base"}'
     assert len(git(main_repo, "worktree", "list").splitlines()) == 1, "the temporary worktree is removed"
 
 
@@ -179,25 +192,59 @@ def test_fetch_baseline_falls_back_when_the_artifact_expired(run_script: Runner,
     result = run_script(
         "fetch-baseline.sh",
         cwd=main_repo,
+        BASELINE_COMMIT=git(main_repo, "rev-parse", "base"),
         FAKE_RUN_ID="7",
         FAKE_ARTIFACTS=str(fakes / "none"),
         GITHUB_OUTPUT=str(fakes / "out"),
     )
     assert result.returncode == 0, result.stderr
     assert "expired?" in result.stderr
-    assert outputs(fakes / "out")["source"].startswith("main retrained at ")
+    assert "retrained" in outputs(fakes / "out")["source"]
 
 
-def test_fetch_baseline_without_main_reports_no_baseline(run_script: Runner, fakes: Path) -> None:
+def test_fetch_baseline_never_compares_a_commit_with_itself(run_script: Runner, fakes: Path, main_repo: Path) -> None:
+    """On main the commit under test is main's newest commit: retraining 'main' would compare it with itself."""
+    head = git(main_repo, "rev-parse", "HEAD")
+    for env in ({"GITHUB_SHA": head}, {}):
+        result = run_script(
+            "fetch-baseline.sh", cwd=main_repo, BASELINE_COMMIT=head, GITHUB_OUTPUT=str(fakes / "out"), **env
+        )
+        assert result.returncode == 0, result.stderr
+        assert outputs(fakes / "out")["found"] == "false"
+        assert "never compared with itself" in outputs(fakes / "out")["source"]
+        (fakes / "out").unlink()
+    assert calls(fakes) == []
+
+
+@pytest.mark.parametrize("before", ["", "0" * 40])
+def test_fetch_baseline_without_a_base_commit_reports_no_baseline(
+    run_script: Runner, fakes: Path, main_repo: Path, before: str
+) -> None:
+    result = run_script("fetch-baseline.sh", cwd=main_repo, BASELINE_COMMIT=before, GITHUB_OUTPUT=str(fakes / "out"))
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {
+        "found": "false",
+        "source": "none (no base commit: the first push to main)",
+        "dir": "",
+    }
+
+
+def test_fetch_baseline_without_the_commit_here_reports_no_baseline(run_script: Runner, fakes: Path) -> None:
     git(fakes, "init", "-q", "-b", "first")
-    result = run_script("fetch-baseline.sh", FAKE_RUN_LIST_EXIT="1", GITHUB_OUTPUT=str(fakes / "out"))
+    result = run_script(
+        "fetch-baseline.sh", BASELINE_COMMIT=BASE, FAKE_RUN_LIST_EXIT="1", GITHUB_OUTPUT=str(fakes / "out")
+    )
     assert result.returncode == 0, result.stderr
     assert outputs(fakes / "out") == {"found": "false", "source": "none (no main model yet)", "dir": ""}
+    assert "not in this checkout" in result.stderr
 
 
-def test_fetch_baseline_refuses_a_dangerous_folder(run_script: Runner) -> None:
-    result = run_script("fetch-baseline.sh", BASELINE_DIR="/")
-    assert result.returncode == 2 and "folder of its own" in result.stderr
+@pytest.mark.parametrize(
+    ("env", "message"), [({"BASELINE_DIR": "/"}, "folder of its own"), ({"BASELINE_COMMIT": "main"}, "40-hex")]
+)
+def test_fetch_baseline_refuses_bad_input(run_script: Runner, env: dict[str, str], message: str) -> None:
+    result = run_script("fetch-baseline.sh", **env)
+    assert result.returncode == 2 and message in result.stderr
 
 
 # --- release-record and create-release ----------------------------------------------------------------------------
