@@ -29,7 +29,7 @@ GENERIC_CHECKS: dict[str, Any] = {
     "model_evaluation": {
         "TrainTestPerformance": {"conditions": {"train_test_relative_degradation_less_than": {"threshold": 0.3}}},
         "WeakSegmentsPerformance": {
-            "params": {"segment_minimum_size_ratio": 0.1},
+            "params": {"segment_minimum_size_ratio": 0.2},
             "conditions": {"segments_relative_performance_greater_than": {"max_ratio_change": 0.4}},
         },
         "ModelInferenceTime": {"conditions": {"inference_time_less_than": {"value": 0.01}}},
