@@ -86,3 +86,17 @@ def test_each_report_compares_with_mains_model_at_the_base_commit() -> None:
     assert checkout["with"]["fetch-depth"] == 0, "the base commit must be in the checkout to retrain it"
     compare = [s for s in steps if str(s.get("run", "")).startswith("mlci compare")]
     assert compare and all('--baseline-source "$BASELINE_SOURCE"' in s["run"] for s in compare), "the report names it"
+
+
+def test_attestations_never_leave_a_storage_record_warning() -> None:
+    """actions/attest v4 makes a storage record after pushing to the registry unless told not to; without
+    artifact-metadata: write (and an organization owner) it warns on every run."""
+    for name, doc in DOCS.items():
+        for job_id, job in doc["jobs"].items():
+            for step in job.get("steps", []):
+                if not str(step.get("uses", "")).startswith("actions/attest-build-provenance@"):
+                    continue
+                with_ = step.get("with") or {}
+                if str(with_.get("push-to-registry")).lower() == "true":
+                    granted = (job.get("permissions") or {}).get("artifact-metadata") == "write"
+                    assert with_.get("create-storage-record") is False or granted, f"{name}:{job_id}"
