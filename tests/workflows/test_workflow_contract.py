@@ -3,6 +3,7 @@ callees, uploads and downloads across jobs and runs, the PR pipeline and `make c
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from workflow_policy import (
     load,
     local_target,
     pins,
+    steps_of,
     triggers,
 )
 
@@ -52,17 +54,64 @@ def test_at_least_five_reusable_workflows_each_taking_python_version_and_runs_on
         inputs = doc["on"]["workflow_call"]["inputs"]
         assert {"python-version", "runs-on"} <= set(inputs), name
         for job_id, job in doc["jobs"].items():
-            assert job["runs-on"] == "${{ inputs.runs-on }}", f"{name}:{job_id} ignores the runs-on input"
+            assert job["runs-on"] == RUNS_ON, f"{name}:{job_id} does not take its runner from the runs-on input"
+
+
+# A label, or a JSON list of labels (e.g. ["self-hosted", "gpu"]): GitHub's `a && b || c` picks fromJSON for a list.
+RUNS_ON = "${{ startsWith(inputs.runs-on, '[') && fromJSON(inputs.runs-on) || inputs.runs-on }}"
+RUNNER_VARIABLE = "${{ vars.MLCI_RUNS_ON || 'ubuntu-24.04' }}"
+
+
+def runner_for(value: str) -> str | list[str]:
+    """RUNS_ON as GitHub evaluates it (startsWith is case-insensitive; a non-empty list is truthy)."""
+    return json.loads(value) if value.lower().startswith("[") else value
+
+
+@pytest.mark.parametrize(
+    ("value", "runner"),
+    [
+        ("ubuntu-24.04", "ubuntu-24.04"),
+        ('["self-hosted", "linux", "gpu"]', ["self-hosted", "linux", "gpu"]),
+        ("arc-runner-set", "arc-runner-set"),
+    ],
+)
+def test_runs_on_takes_a_label_or_a_json_list_of_labels(value: str, runner: str | list[str]) -> None:
+    assert runner_for(value) == runner
+
+
+def test_one_repository_variable_moves_every_stage() -> None:
+    """MLCI_RUNS_ON (unset: ubuntu-24.04) is how training and the image build move to a larger, self-hosted or
+    actions-runner-controller runner: every call of a stage passes it."""
+    for name, doc in DOCS.items():
+        for job_id, job in doc["jobs"].items():
+            if local_target(str(job.get("uses", ""))) is not None:
+                assert (job.get("with") or {}).get("runs-on") == RUNNER_VARIABLE, f"{name}:{job_id}"
 
 
 def test_reusable_workflows_assume_nothing_of_the_caller() -> None:
-    """Called as OWNER/REPO/.github/workflows/X.yml@vN they see only their inputs: no secrets, vars or caller env."""
+    """Called as OWNER/REPO/.github/workflows/X.yml@vN they see only their inputs: no variables or caller env, and
+    no secret but the optional credentials of a registry other than GHCR."""
     for name, doc in DOCS.items():
         if not is_reusable(doc):
             continue
         text = (WORKFLOWS / name).read_text(encoding="utf-8")
-        assert "secrets." not in text and "vars." not in text, name
-        assert "secrets" not in doc["on"]["workflow_call"], name
+        assert "vars." not in text, name
+        secrets = doc["on"]["workflow_call"].get("secrets") or {}
+        assert set(secrets) <= {"registry_username", "registry_password"}, name
+        assert not any(spec.get("required") for spec in secrets.values()), name
+        assert set(re.findall(r"secrets\.([\w-]+)", text)) <= set(secrets), name
+
+
+@pytest.mark.parametrize("name", ["image.yml", "promote.yml"])
+def test_a_registry_other_than_ghcr_logs_in_with_the_callers_credentials(name: str) -> None:
+    secrets = DOCS[name]["on"]["workflow_call"]["secrets"]
+    assert set(secrets) == {"registry_username", "registry_password"}
+    logins = [s for _, s in steps_of(DOCS[name]) if str(s.get("uses", "")).startswith("docker/login-action@")]
+    assert logins
+    for login in logins:
+        assert login["with"]["registry"] == "${{ inputs.registry }}"
+        assert login["with"]["username"] == "${{ secrets.registry_username || github.actor }}"
+        assert login["with"]["password"] == "${{ secrets.registry_password || github.token }}"
 
 
 def test_every_pin_is_a_row_of_the_shared_pin_table() -> None:
