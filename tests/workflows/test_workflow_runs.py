@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scriptkit import COMMIT, Runner, calls, outputs
+import pytest
+from scriptkit import COMMIT, DIGEST, Runner, calls, outputs
 from workflow_policy import WORKFLOWS, load, local_target
 
 DOCS = {path.name: load(path) for path in sorted(WORKFLOWS.glob("*.yml"))}
@@ -50,7 +51,7 @@ def test_staging_moves_only_for_the_newest_commit_of_main() -> None:
     check = next(i for i, s in enumerate(steps) if str(s.get("run", "")).startswith("scripts/head-check.sh"))
     assert all("actions/checkout@" in str(s.get("uses", "")) for s in steps[:check])
     for step in steps[check + 1 :]:
-        assert step.get("if") == "${{ steps.head.outputs.current != 'false' }}", step["name"]
+        assert str(step.get("if", "")).startswith("${{ steps.head.outputs.current != 'false'"), step["name"]
 
 
 def test_head_check_says_whether_the_commit_is_still_the_newest(run_script: Runner, fakes: Path) -> None:
@@ -100,3 +101,59 @@ def test_attestations_never_leave_a_storage_record_warning() -> None:
                 if str(with_.get("push-to-registry")).lower() == "true":
                     granted = (job.get("permissions") or {}).get("artifact-metadata") == "write"
                     assert with_.get("create-storage-record") is False or granted, f"{name}:{job_id}"
+
+
+@pytest.mark.parametrize(
+    ("signing", "visibility", "mode", "cosign", "attest"),
+    [
+        ("auto", "public", "public", "true", "true"),
+        ("auto", "private", "none", "false", "false"),
+        ("auto", "internal", "none", "false", "false"),
+        ("github", "private", "github", "false", "true"),
+        ("public", "private", "public", "true", "true"),
+        ("none", "public", "none", "false", "false"),
+    ],
+)
+def test_signing_follows_visibility_unless_told(
+    run_script: Runner, fakes: Path, signing: str, visibility: str, mode: str, cosign: str, attest: str
+) -> None:
+    """A private repository's names reach the public Sigstore logs only when asked (signing: public)."""
+    result = run_script("signing-mode.sh", SIGNING=signing, VISIBILITY=visibility, GITHUB_OUTPUT=str(fakes / "out"))
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out") == {"mode": mode, "cosign": cosign, "attest": attest}
+
+
+@pytest.mark.parametrize(("signing", "visibility"), [("auto", ""), ("keyed", "public")])
+def test_signing_mode_refuses_what_it_cannot_decide(run_script: Runner, signing: str, visibility: str) -> None:
+    assert run_script("signing-mode.sh", SIGNING=signing, VISIBILITY=visibility).returncode == 2
+
+
+def _steps(name: str, job: str) -> dict[str, dict[str, Any]]:
+    return {step["name"]: step for step in DOCS[name]["jobs"][job]["steps"]}
+
+
+def test_the_image_is_signed_and_attested_only_as_the_mode_says() -> None:
+    for name, step in _steps("image.yml", "image").items():
+        uses, run = str(step.get("uses", "")), str(step.get("run", ""))
+        if uses.startswith("actions/attest-build-provenance@"):
+            assert step["if"] == "${{ steps.signing.outputs.attest == 'true' }}", name
+        if uses.startswith("sigstore/cosign-installer@") or run.startswith("scripts/sign-image.sh"):
+            assert step["if"] == "${{ steps.signing.outputs.cosign == 'true' }}", name
+    for name in ("main.yml", "release.yml"):
+        for job in DOCS[name]["jobs"].values():
+            if str(job.get("uses", "")).endswith(("/image.yml", "/promote.yml")):
+                assert job["with"]["signing"] == "${{ vars.MLCI_SIGNING || 'auto' }}", name
+
+
+@pytest.mark.parametrize(
+    ("cosign", "attest", "tools"),
+    [("true", "true", ["cosign", "gh"]), ("false", "true", ["gh"]), ("false", "false", [])],
+)
+def test_promotion_verifies_what_the_image_carries(
+    run_script: Runner, fakes: Path, cosign: str, attest: str, tools: list[str]
+) -> None:
+    env = {"IMAGE": "ghcr.io/acme/model", "DIGEST": DIGEST, "GITHUB_REPOSITORY": "acme/model"}
+    result = run_script("verify-image.sh", COSIGN=cosign, ATTEST=attest, **env)
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[0] for line in calls(fakes)] == tools
+    assert ("::notice title=not verified" in result.stdout) == (not tools)
