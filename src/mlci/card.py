@@ -27,6 +27,7 @@ def render(
     per_class: Mapping[str, Mapping[str, float | None]],
     top_features: list[tuple[str, float]],
     importance_metric: str,
+    evaluation_sample: Mapping[str, Any] | None = None,
     model_sha256: str,
     params_hash: str,
     commit: str,
@@ -73,11 +74,18 @@ def render(
                 f"| {label} | {_fmt(values['precision'])} | {_fmt(values['recall'])} | {_fmt(values['f1'])} | {int(support or 0)} |"
             )
     change = "rise" if importance_metric in LOWER_IS_BETTER else "drop"
+    sample = evaluation_sample or {}
+    where = (
+        f"a sample of {sample['sample_rows']} of the {rows['test']} holdout rows (chosen by row key,"
+        f" `evaluate.seed` {sample['seed']}; metrics above use every row)"
+        if sample.get("sampled")
+        else "the holdout"
+    )
     lines += [
         "",
         "## Most important features (permutation, holdout)",
         "",
-        f"Mean {change} in {importance_metric} on the holdout when the column's values are shuffled.",
+        f"Mean {change} in {importance_metric} on {where} when the column's values are shuffled.",
         "",
     ]
     lines += [f"{i}. `{name}`: {value:.4f}" for i, (name, value) in enumerate(top_features, 1)]
@@ -87,7 +95,8 @@ def render(
         "",
         "```yaml",
         yaml.safe_dump(
-            {k: params[k] for k in ("data", "split", "model", "train", "metrics")}, sort_keys=False
+            {k: params[k] for k in ("data", "split", "model", "train", "evaluate", "metrics") if k in params},
+            sort_keys=False,
         ).rstrip(),
         "```",
         "",

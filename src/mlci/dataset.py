@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mlci import model as user_model
@@ -31,6 +32,17 @@ class Dataset:
     @property
     def rows(self) -> int:
         return len(self.ids)
+
+    def take(self, positions: npt.NDArray[np.intp]) -> Dataset:
+        return Dataset(
+            path=self.path,
+            sha256=self.sha256,
+            ids=self.ids.iloc[positions].reset_index(drop=True),
+            X=self.X.iloc[positions].reset_index(drop=True),
+            y=self.y.iloc[positions].reset_index(drop=True),
+            numeric=self.numeric,
+            categorical=self.categorical,
+        )
 
 
 def file_sha256(path: Path) -> str:

@@ -11,6 +11,8 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn import metrics as skm
 
+from mlci.split import hash_fraction
+
 DECIMALS = 10
 
 
@@ -34,6 +36,28 @@ class Predictions:
             for index, label in enumerate(self.classes):
                 columns[f"proba_{label}"] = self.proba[:, index]
         return pd.DataFrame(columns)
+
+    def take(self, positions: npt.NDArray[np.intp]) -> Predictions:
+        return Predictions(
+            ids=self.ids.iloc[positions].reset_index(drop=True),
+            y_true=self.y_true.iloc[positions].reset_index(drop=True),
+            y_pred=self.y_pred[positions],
+            proba=None if self.proba is None else self.proba[positions],
+            classes=self.classes,
+        )
+
+
+def sample_positions(ids: pd.Series, rows: int, seed: int) -> npt.NDArray[np.intp] | None:
+    """Positions (ascending) of the `rows` rows whose key hashes lowest under `seed`; None when all fit.
+
+    Chosen by key, not by position: the same rows stay in the sample when rows are added or reordered,
+    so importance and plots move only when the model does.
+    """
+    if len(ids) <= rows:
+        return None
+    fraction = hash_fraction(ids, seed)
+    chosen = np.argpartition(fraction, rows - 1)[:rows]
+    return np.sort(chosen).astype(np.intp)
 
 
 def _clean(value: float) -> float | None:

@@ -11,7 +11,7 @@ from mlci.artifacts import FORMAT_VERSION, staged
 from mlci.config import Params
 from mlci.dataset import load_dataset
 from mlci.errors import ConfigError
-from mlci.evaluate import compute_metrics
+from mlci.evaluate import compute_metrics, sample_positions
 from mlci.progress import StageTimer
 from mlci.split import split_dataset
 
@@ -39,11 +39,17 @@ def run_pipeline(
         pipeline = train.fit(train.build(params, data), split.train)
     with timer.stage("predict", f"{split.test.rows} holdout rows"):
         predictions = train.predict(pipeline, split.test, task)
-    with timer.stage("evaluate"):
+    sample = sample_positions(split.test.ids, params.evaluate.sample_rows, params.evaluate.seed)
+    sampled_rows = split.test.rows if sample is None else len(sample)
+    with timer.stage("evaluate", f"metrics on {split.test.rows} rows, importance and plots on {sampled_rows}"):
         metrics, per_class = compute_metrics(task, predictions)
         scored_by = train.importance_metric(params.metrics.primary, task, metrics)
-        importances = train.feature_importance(pipeline, split.test, params.train.seed, scored_by, task)
-        pngs = plots.render_all(task, predictions, importances)
+        # Importance and plots cost grows with the rows they see, and a sample of thousands ranks features
+        # and draws curves as well as the whole holdout does: they get a bounded sample, metrics every row.
+        evaluated = split.test if sample is None else split.test.take(sample)
+        shown = predictions if sample is None else predictions.take(sample)
+        importances = train.feature_importance(pipeline, evaluated, params.train.seed, scored_by, task)
+        pngs = plots.render_all(task, shown, importances, sampled_of=None if sample is None else split.test.rows)
     with staged(out) as folder:
         with timer.stage("write", str(out)):
             blob = model_io.dumps(pipeline)
@@ -55,6 +61,7 @@ def run_pipeline(
             model_sha = model_io.sha256_bytes(blob)
             commit = provenance.git_commit(params.root)
             rows = {"total": data.rows, "train": split.train.rows, "test": split.test.rows}
+            evaluation = {"sample_rows": sampled_rows, "sampled": sample is not None, "seed": params.evaluate.seed}
             folder.write("model.skops", blob)
             folder.write("model.sha256", f"{model_sha}  model.skops\n")
             folder.write_json(
@@ -66,6 +73,7 @@ def run_pipeline(
                     "metrics": metrics,
                     "per_class": per_class,
                     "rows": rows,
+                    "evaluation_sample": evaluation,
                 },
             )
             predictions.frame().to_csv(
@@ -93,6 +101,7 @@ def run_pipeline(
                         zip(importances["feature"].head(5), importances["importance_mean"].head(5), strict=True)
                     ),
                     importance_metric=scored_by,
+                    evaluation_sample=evaluation,
                     model_sha256=model_sha,
                     params_hash=params.params_hash(),
                     commit=commit,

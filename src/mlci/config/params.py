@@ -16,6 +16,7 @@ from mlci.config.image import ImageParams
 from mlci.config.report import ReportParams
 from mlci.config.training import (
     DataParams,
+    EvaluateParams,
     MetricsParams,
     ModelParams,
     SplitParams,
@@ -29,6 +30,7 @@ class Params(Section):
     split: SplitParams = Field(default_factory=SplitParams)
     model: ModelParams
     train: TrainParams = Field(default_factory=TrainParams)
+    evaluate: EvaluateParams = Field(default_factory=EvaluateParams)
     metrics: MetricsParams
     checks: ChecksParams = Field(default_factory=ChecksParams)
     gates: GatesParams = Field(default_factory=GatesParams)

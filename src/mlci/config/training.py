@@ -72,6 +72,18 @@ class TrainParams(Section):
     seed: int = Field(default=42, ge=0, description="random_state given to estimators that take one")
 
 
+class EvaluateParams(Section):
+    """What the evaluate stage computes on every holdout row and what on a bounded sample of them."""
+
+    sample_rows: int = Field(
+        default=10_000,
+        ge=100,
+        description="permutation importance and plots use at most this many holdout rows (the rows whose key"
+        " hashes lowest under `seed`, so the sample is stable as data grows); metrics use every row",
+    )
+    seed: int = Field(default=42, ge=0, description="picks the evaluation sample (by row key)")
+
+
 CLASSIFICATION_METRICS = (
     "accuracy",
     "balanced_accuracy",
