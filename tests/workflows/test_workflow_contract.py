@@ -278,3 +278,36 @@ def test_readme_names_the_real_required_checks() -> None:
         callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
         for callee_job in callee["jobs"].values():
             assert f"`{job['name']} / {callee_job['name']}`" in readme
+
+
+def _ci_cd_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## CI/CD on GitHub Actions")
+    end = readme.find("\n## ", start + 1)
+    return readme[start : end if end != -1 else None]
+
+
+def test_readme_says_where_dollar_slash_resolves_and_what_it_needs() -> None:
+    """`$/` is the repository holding the workflow file, at the running commit: a caller from another repository
+    gets this template's setup action, and old runners or GitHub Enterprise Server lack it."""
+    text = " ".join(_ci_cd_section().split())
+    assert "run its `Makefile`, `scripts/` and `.github/actions/setup`" not in text
+    assert "a caller in another repository gets this template's setup action" in text
+    assert "runner 2.336.0 or later" in text and "GitHub Enterprise Server" in text
+
+
+def test_readme_documents_every_variable_the_entry_workflows_read() -> None:
+    text = _ci_cd_section()
+    used = set()
+    for path in WORKFLOW_FILES:
+        used |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text(encoding="utf-8")))
+    assert used >= {"MLCI_RUNS_ON", "MLCI_SIGNING", "DRIFT_REFERENCE"}
+    for name in used:
+        assert f"`{name}`" in text, name
+
+
+def test_readme_says_what_holds_on_which_plan() -> None:
+    text = " ".join(_ci_cd_section().split())
+    assert "### What holds on which plan" in _ci_cd_section()
+    assert "public Rekor log" in text and "Enterprise Cloud" in text
+    assert "Where required reviewers are unavailable" in text
