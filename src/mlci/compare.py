@@ -261,13 +261,15 @@ def _metric_rows(
     intervals: Mapping[str, stats.DeltaInterval],
     tests: Mapping[str, tuple[str, float | None]],
     tolerances: Mapping[str, float],
+    methods: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         cand, base = candidate_points.get(name), baseline_points.get(name)
         ci = intervals.get(name, stats.DeltaInterval(None, None, None, 0))
         delta = None if cand is None or base is None else cand - base
-        test, p_value = tests.get(name, ("bootstrap", ci.p_value))
+        method = (methods or {}).get(name)
+        test, p_value = tests.get(name, (method or stats.BOOTSTRAP, ci.p_value))
         lower = name in LOWER_IS_BETTER
         significant = delta is not None and ci.significant
         direction = "same" if not significant or delta is None else "better" if (delta < 0) == lower else "worse"
@@ -288,6 +290,7 @@ def _metric_rows(
                 "delta": _round(delta),
                 "ci_low": _round(ci.low),
                 "ci_high": _round(ci.high),
+                "interval": method,
                 "p_value": _round(p_value),
                 "test": test,
                 "significant": significant,
@@ -328,6 +331,7 @@ def _facts(record: RunRecord) -> dict[str, Any]:
         "model_bytes": model.get("bytes"),
         "train_seconds": durations.get("train"),
         "estimator": (record.params.get("model") or {}).get("estimator"),
+        "evaluation_sample": record.metrics.get("evaluation_sample"),
     }
 
 
@@ -379,20 +383,24 @@ def compare_runs(
     cand_points, _ = compute_metrics(candidate.task, _as_predictions(cand_scores, ids))
     base_points, _ = compute_metrics(candidate.task, _as_predictions(base_scores, base_ids))
     report = params.report
-    intervals = stats.bootstrap_deltas(
+    methods_and_intervals = stats.delta_intervals(
         [m for m in names if cand_points.get(m) is not None and base_points.get(m) is not None],
         cand_scores,
         base_scores,
         resamples=report.bootstrap_resamples,
         seed=report.seed,
+        max_rows=report.bootstrap_max_rows,
         confidence=report.confidence,
         paired=paired,
     )
+    intervals = {name: interval for name, (_, interval) in methods_and_intervals.items()}
+    methods = {name: method for name, (method, _) in methods_and_intervals.items()}
     rows = _metric_rows(
         names=names,
         candidate_points=cand_points,
         baseline_points=base_points,
         intervals=intervals,
+        methods=methods,
         tests=tests,
         tolerances=params.gates.max_regression,
     )
@@ -420,6 +428,7 @@ def compare_runs(
             "seed": report.seed,
             "confidence": report.confidence,
             "paired": paired,
+            "max_rows": report.bootstrap_max_rows,
         },
         "metrics": rows,
         "gate": {"status": "failed" if failures else "passed", "failures": failures},

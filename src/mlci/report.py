@@ -176,19 +176,50 @@ def _context(comparison: Mapping[str, Any]) -> str:
             f"so there are no deltas. {gate}\n\nBaseline: {source}."
         )
     rows = comparison.get("rows_compared") or {}
-    boot = comparison.get("bootstrap") or {}
-    method = f"{boot.get('resamples')} bootstrap resamples, seed {boot.get('seed')}"
     if comparison.get("like_for_like", True):
         return (
             f"Baseline: {source}. Both models scored on the same {rows.get('candidate')} holdout rows (matched by row id); "
-            f"intervals from a paired bootstrap ({method}). A change counts as significant only when its interval excludes 0."
+            f"{interval_methods(comparison, 'paired')}. A change counts as significant only when its interval excludes 0."
         )
     reason = cell(comparison.get("not_like_for_like_reason") or "unknown", 200)
     return (
         f"Baseline: {source}.\n\n**Not like for like:** {reason}. Each model is scored on its own holdout "
-        f"(candidate {rows.get('candidate')} rows, baseline {rows.get('baseline')} rows), intervals from an unpaired bootstrap ({method}); "
+        f"(candidate {rows.get('candidate')} rows, baseline {rows.get('baseline')} rows), {interval_methods(comparison, 'unpaired')}; "
         "read the deltas with care."
     )
+
+
+def interval_methods(comparison: Mapping[str, Any], kind: str) -> str:
+    """Which method gave each interval: one bootstrap for all at small n, named per metric above it."""
+    boot = comparison.get("bootstrap") or {}
+    resampling = f"{boot.get('resamples')} bootstrap resamples, seed {boot.get('seed')}"
+    by_method: dict[str, list[str]] = {}
+    for row in comparison.get("metrics") or []:
+        if row.get("ci_low") is not None:
+            by_method.setdefault(str(row.get("interval") or "bootstrap"), []).append(cell(row.get("name")))
+    if set(by_method) <= {"bootstrap"}:
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"intervals from {article} {kind} bootstrap ({resampling})"
+    subsample = boot.get("max_rows")
+    labels = {
+        "bootstrap": f"{kind} bootstrap ({resampling})",
+        "DeLong": f"DeLong{'' if kind == 'paired' else ' (unpaired)'}",
+        "paired normal": "paired normal" if kind == "paired" else "normal (unpaired)",
+        "delta method": "delta method",
+        "subsample bootstrap": f"{kind} bootstrap of a {subsample:,}-row subsample, spread rescaled to all rows ({resampling})"
+        if isinstance(subsample, int)
+        else f"{kind} subsample bootstrap ({resampling})",
+    }
+    parts = [f"{labels.get(method, cell(method))} for {', '.join(names)}" for method, names in by_method.items()]
+    return f"{rows_note(comparison)}intervals by method: " + "; ".join(parts)
+
+
+def rows_note(comparison: Mapping[str, Any]) -> str:
+    boot = comparison.get("bootstrap") or {}
+    limit = boot.get("max_rows")
+    if not isinstance(limit, int):
+        return ""
+    return f"above {limit:,} rows (`report.bootstrap_max_rows`) "
 
 
 def metrics_table(comparison: Mapping[str, Any]) -> str:
@@ -310,6 +341,12 @@ def changes_section(comparison: Mapping[str, Any], suites: Sequence[CheckSuite] 
     if base.get("estimator") != cand.get("estimator"):
         estimator = f"{cell(base.get('estimator'))} → {estimator}"
     lines.append(f"- **Model**: {estimator}; size {size}; training time {timing}.")
+    sample = cand.get("evaluation_sample") or {}
+    if sample.get("sampled"):
+        lines.append(
+            f"- **Evaluation**: metrics on all {cand.get('holdout_rows')} holdout rows; feature importance and plots on "
+            f"a sample of {sample.get('sample_rows')} (`evaluate.sample_rows`, chosen by row key)."
+        )
     diff = comparison.get("params_diff") or []
     if not diff:
         lines.append("- **Params**: no change.")
