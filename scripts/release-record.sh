@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Resolve what a release ships: the image a successful MAIN_WORKFLOW push run on RELEASE_BRANCH (main) built for
 # COMMIT, a commit of that branch. Such a run only builds an image after governance passed, so this is the governed
-# digest; a run on another branch (an edited workflow can skip governance) is never looked at. Downloads that run's governance record
-# and image record into RECORD_DIR and writes image=, digest=, run-id= to $GITHUB_OUTPUT (stdout when unset).
+# digest; a run on another branch (an edited workflow can skip governance) is never looked at. The records (image
+# record, governance record, model card, SBOM) are read from the registry, where image.yml attached them to the
+# image digest (`mlci records`): they live as long as the image, where a run's artifacts expire after 90 days, so
+# any older commit can still be released or rolled back to. IMAGE is the image repository; the image is the one
+# tagged with the commit's first 12 characters. Writes the records to RECORD_DIR and image=, digest=, run-id= to
+# $GITHUB_OUTPUT (stdout when unset).
 # Without ROLLBACK=true it refuses a commit older than the latest release (a rollback must say so).
 set -euo pipefail
 
 MAIN_WORKFLOW=${MAIN_WORKFLOW:-main.yml}
-GOVERNANCE_ARTIFACT=${GOVERNANCE_ARTIFACT:-mlci-governance-main}
-IMAGE_ARTIFACT=${IMAGE_ARTIFACT:-mlci-image-main}
 RECORD_DIR=${RECORD_DIR:-.release-record}
 RELEASE_BRANCH=${RELEASE_BRANCH:-main}
 out=${GITHUB_OUTPUT:-/dev/stdout}
@@ -16,6 +18,10 @@ die() { printf 'release-record: %s\n' "$1" >&2; exit "${2:-2}"; }
 
 commit=${COMMIT:-}
 [[ "$commit" =~ ^[0-9a-f]{40}$ ]] || die "commit must be a full 40-hex commit SHA of main, got '$commit'"
+# shellcheck source=scripts/image-ref.sh
+source "$(dirname "$0")/image-ref.sh"
+repository=${IMAGE:-}
+valid_image "$repository" || die "IMAGE must be the lower-case image repository (scripts/image-name.sh), got '$repository'"
 
 branch_ref="refs/remotes/origin/$RELEASE_BRANCH"
 git rev-parse --verify --quiet "$branch_ref^{commit}" >/dev/null ||
@@ -30,21 +36,20 @@ run_id=$(gh run list --workflow "$MAIN_WORKFLOW" --branch "$RELEASE_BRANCH" --co
 
 rm -rf "$RECORD_DIR"
 mkdir -p "$RECORD_DIR"
-gh run download "$run_id" --name "$GOVERNANCE_ARTIFACT" --dir "$RECORD_DIR" ||
-  die "run $run_id has no $GOVERNANCE_ARTIFACT artifact (expired? re-run main for that commit)" 1
-gh run download "$run_id" --name "$IMAGE_ARTIFACT" --dir "$RECORD_DIR" ||
-  die "run $run_id has no $IMAGE_ARTIFACT artifact (expired? re-run main for that commit)" 1
+status=0
+mlci records pull --repository "$repository" --tag "${commit:0:12}" --out "$RECORD_DIR" || status=$?
+((status == 0)) ||
+  die "cannot read the release records of $repository:${commit:0:12} (the line above says why)" "$status"
 for file in governance.json image.json; do
-  [[ -f "$RECORD_DIR/$file" ]] || die "run $run_id's records lack $file" 1
+  [[ -f "$RECORD_DIR/$file" ]] || die "the records of $repository:${commit:0:12} lack $file" 1
 done
 
 field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RECORD_DIR/image.json" "$1"; }
 image=$(field image) || die "$RECORD_DIR/image.json is not a valid image record"
 digest=$(field digest) || die "$RECORD_DIR/image.json is not a valid image record"
 recorded=$(field commit) || die "$RECORD_DIR/image.json is not a valid image record"
-[[ "$recorded" == "$commit" ]] || die "image record of run $run_id is for commit $recorded, not $commit" 1
-# shellcheck source=scripts/image-ref.sh
-source "$(dirname "$0")/image-ref.sh"
+[[ "$recorded" == "$commit" ]] || die "image record of $repository:${commit:0:12} is for commit $recorded, not $commit" 1
+[[ "$image" == "$repository" ]] || die "image record names $image, not $repository" 1
 IMAGE=$image DIGEST=$digest image_ref || exit 2
 
 if [[ "${ROLLBACK:-false}" != true ]]; then

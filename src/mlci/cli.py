@@ -14,9 +14,9 @@ from mlci.errors import MlciError
 def all_commands() -> tuple[ModuleType, ...]:
     """Every subcommand module, in `mlci --help` order. Imported on first use, not with this module, so that
     `python -m mlci.serve` (the container's entry) loads only what serving needs."""
-    from mlci.commands import check, compare, config, govern, image, init, report, run, serve
+    from mlci.commands import check, compare, config, govern, image, init, records, report, run, serve
 
-    return (init, run, config, check, compare, report, govern, serve, image)
+    return (init, run, config, check, compare, report, govern, serve, image, records)
 
 
 def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:

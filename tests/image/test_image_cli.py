@@ -233,4 +233,4 @@ def test_full_command_list_is_unchanged() -> None:
     import mlci.cli
 
     names = [command.__name__.rsplit(".", 1)[1] for command in mlci.cli.all_commands()]
-    assert names == ["init", "run", "config", "check", "compare", "report", "govern", "serve", "image"]
+    assert names == ["init", "run", "config", "check", "compare", "report", "govern", "serve", "image", "records"]

@@ -3,7 +3,6 @@ environment variables; artifacts are stored the way upload-artifact lays them ou
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -33,6 +32,20 @@ case "$1 $2" in
 esac
 exit 0
 """
+# `mlci records pull` writes the records the registry holds for the image ($FAKE_RECORDS/<tag>/) into --out, or
+# refuses with mlci's one line and exit 1 when that image has none; every other call is FAKE_TOOL's.
+FAKE_MLCI = r"""#!/usr/bin/env bash
+printf 'mlci %s\n' "$*" >>"$FAKE_LOG"
+if [[ "$1 $2" == "records pull" ]]; then
+  while (($#)); do case "$1" in --tag) tag=$2; shift ;; --out) out=$2; shift ;; esac; shift; done
+  if [[ ! -d "${FAKE_RECORDS:-/nonexistent}/$tag" ]]; then
+    echo "mlci: error: image:$tag has no release records attached" >&2; exit 1
+  fi
+  mkdir -p "$out" && cp -r "$FAKE_RECORDS/$tag/." "$out/"; exit 0
+fi
+if [[ -n "${FAKE_STDOUT:-}" ]]; then printf '%s\n' "$FAKE_STDOUT"; fi
+exit "${FAKE_EXIT:-0}"
+"""
 FAKE_TOOL = r"""#!/usr/bin/env bash
 printf '%s %s\n' "$(basename "$0")" "$*" >>"$FAKE_LOG"
 if [[ -n "${FAKE_STDOUT:-}" ]]; then printf '%s\n' "$FAKE_STDOUT"; fi
@@ -57,7 +70,7 @@ def git(cwd: Path, *args: str) -> str:
 def fakes(tmp_path: Path) -> Path:
     bin_dir = tmp_path / "fakebin"
     bin_dir.mkdir()
-    for name, text in {"gh": FAKE_GH, "cosign": FAKE_TOOL, "mlci": FAKE_TOOL}.items():
+    for name, text in {"gh": FAKE_GH, "cosign": FAKE_TOOL, "mlci": FAKE_MLCI}.items():
         (bin_dir / name).write_text(text, encoding="utf-8")
         (bin_dir / name).chmod(0o755)
     return tmp_path
@@ -107,9 +120,9 @@ def uploaded(fakes: Path, workflow: str, name: str, written: dict[str, str]) -> 
         target.write_text(written[file], encoding="utf-8")
 
 
-def image_record_files(workflow: str, name: str, record: dict[str, str]) -> dict[str, str]:
-    upload = upload_of(load(WORKFLOWS / workflow), name)
-    return {
-        upload.env_of("scripts/image-record.sh", "RECORD_DIR") + "/image.json": json.dumps(record),
-        upload.with_of("anchore/sbom-action", "output-file"): "{}",
-    }
+def attached_records(fakes: Path, tag: str, files: dict[str, str]) -> None:
+    """The records image.yml attached to the image tagged `tag`, as the fake `mlci records pull` reads them."""
+    folder = fakes / "records-store" / tag
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, text in files.items():
+        (folder / file).write_text(text, encoding="utf-8")

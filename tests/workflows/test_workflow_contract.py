@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -163,15 +164,48 @@ def test_fork_poster_never_checks_out_or_runs_pr_code() -> None:
     assert "head_repository.full_name != github.repository" in text, "same-repo PRs are posted by their own run"
 
 
-def test_baseline_and_release_read_the_artifacts_main_uploads() -> None:
+def test_baseline_reads_the_artifacts_main_uploads() -> None:
     """Cross-run names held in env: (scripts download them with gh) match what main.yml uploads."""
     main_uploads = {s.name for s in artifact_steps(DOCS["main.yml"]) if s.kind == "upload"}
     report_call = DOCS["pull-request.yml"]["jobs"]["report"]["with"]
     assert report_call["baseline-workflow"] == "main.yml"
     assert report_call["baseline-artifact-name"] in main_uploads
-    resolve_env = next(s["env"] for s in DOCS["release.yml"]["jobs"]["resolve"]["steps"] if "env" in s)
-    assert resolve_env["MAIN_WORKFLOW"] == "main.yml"
-    assert {resolve_env["GOVERNANCE_ARTIFACT"], resolve_env["IMAGE_ARTIFACT"]} <= main_uploads
+
+
+def _step(workflow: str, job: str, calling: str) -> dict[str, Any]:
+    return next(s for s in DOCS[workflow]["jobs"][job]["steps"] if calling in str(s.get("run", s.get("uses", ""))))
+
+
+def test_release_reads_the_records_image_yml_attaches_to_the_image() -> None:
+    """Run artifacts expire after 90 days, the image does not: image.yml attaches every record release.yml reads
+    to the pushed digest, after the image record is written, and release.yml reads them from the same registry
+    with read access to it, not from a run's artifacts."""
+    steps = DOCS["image.yml"]["jobs"]["image"]["steps"]
+    names = [str(s.get("run", s.get("uses", ""))) for s in steps]
+    attach = next(i for i, run in enumerate(names) if run.startswith("mlci records push"))
+    assert attach > next(i for i, run in enumerate(names) if run == "scripts/image-record.sh")
+    attach_step = steps[attach]
+    record_dir = _step("image.yml", "image", "scripts/image-record.sh")["env"]["RECORD_DIR"]
+    sbom = _step("image.yml", "image", "anchore/sbom-action")["with"]["output-file"]
+    assert attach_step["env"]["RECORD_DIR"] == record_dir and sbom == f"{record_dir}/sbom.spdx.json"
+    attached = {word.strip('"').rsplit("/", 1)[-1] for word in attach_step["run"].split()[7:]}
+    assert attached == {"image.json", "sbom.spdx.json", "governance.json", "model_card.md"}
+    assert attach_step["env"]["DIGEST"] == "${{ steps.push.outputs.digest }}"
+    assert attach_step["env"]["IMAGE"] == "${{ steps.name.outputs.image }}"
+
+    resolve = DOCS["release.yml"]["jobs"]["resolve"]
+    record = _step("release.yml", "resolve", "scripts/release-record.sh")
+    assert record["env"]["MAIN_WORKFLOW"] == "main.yml"
+    assert not {"GOVERNANCE_ARTIFACT", "IMAGE_ARTIFACT"} & set(record["env"]), "no run artifact is read"
+    assert record["env"]["IMAGE"] == "${{ steps.name.outputs.image }}"
+    assert _step("release.yml", "resolve", "scripts/image-name.sh")["env"]["REGISTRY"] == "ghcr.io"
+    assert _step("release.yml", "resolve", "docker/login-action")["with"]["registry"] == "ghcr.io"
+    assert resolve["permissions"]["packages"] == "read"
+    uses = [str(s.get("uses", "")) for s in resolve["steps"]]
+    assert not any("download-artifact" in u for u in uses)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`mlci records push`" in readme and "`mlci records pull`" in readme
+    assert "re-run `main` for it first" not in readme, "the README no longer sends releases to expiring artifacts"
 
 
 def test_release_runs_in_the_production_environment_and_main_in_staging() -> None:

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from scriptkit import COMMIT, DIGEST, Runner, artifact, calls, git, image_record_files, outputs, uploaded
-from workflow_policy import WORKSPACE
+from scriptkit import COMMIT, DIGEST, Runner, artifact, attached_records, calls, git, outputs
 
 # --- image-name, image-record, image-push, sign/verify ----------------------------------------------------------------------
 
@@ -250,10 +249,21 @@ def test_fetch_baseline_refuses_bad_input(run_script: Runner, env: dict[str, str
 # --- release-record and create-release ----------------------------------------------------------------------------
 
 
+def records_of(commit: str, digest: str = DIGEST, image: str = "ghcr.io/acme/model") -> dict[str, str]:
+    record = {"image": image, "digest": digest, "commit": commit}
+    return {
+        "image.json": json.dumps(record),
+        "governance.json": "{}",
+        "model_card.md": "# card\n",
+        "sbom.spdx.json": "{}",
+    }
+
+
 @pytest.fixture
 def main_run(fakes: Path) -> dict[str, str]:
     """A checkout (full history) whose origin/main has the commits `old` and COMMIT (its head), a branch `evil` off
-    it, and the artifacts main.yml's run for COMMIT uploaded. Returns the env for release-record.sh."""
+    it, and the records image.yml attached to COMMIT's image in the registry (no run artifact: those expire).
+    Returns the env for release-record.sh."""
     git(fakes, "init", "-q", "-b", "main")
     git(fakes, "commit", "-q", "--allow-empty", "-m", "old")
     git(fakes, "tag", "old")
@@ -263,14 +273,12 @@ def main_run(fakes: Path) -> dict[str, str]:
     git(fakes, "commit", "-q", "--allow-empty", "-m", "edited workflow")
     git(fakes, "checkout", "-q", "main")
     commit = git(fakes, "rev-parse", "origin/main")
-    governance = {f"{WORKSPACE}/artifacts/governance.json": "{}", f"{WORKSPACE}/artifacts/model_card.md": "# card\n"}
-    uploaded(fakes, "main.yml", "mlci-governance-main", governance)
-    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": commit}
-    uploaded(fakes, "main.yml", "mlci-image-main", image_record_files("main.yml", "mlci-image-main", record))
+    attached_records(fakes, commit[:12], records_of(commit))
     return {
         "COMMIT": commit,
+        "IMAGE": "ghcr.io/acme/model",
         "FAKE_RUN_ID": "99",
-        "FAKE_ARTIFACTS": str(fakes / "artifacts-store"),
+        "FAKE_RECORDS": str(fakes / "records-store"),
         "GITHUB_OUTPUT": str(fakes / "out"),
     }
 
@@ -287,6 +295,39 @@ def test_release_record_resolves_the_governed_digest(run_script: Runner, fakes: 
     }
     commit = main_run["COMMIT"]
     assert f"--workflow main.yml --branch main --commit {commit} --event push --status success" in calls(fakes)[0]
+    pull = f"mlci records pull --repository ghcr.io/acme/model --tag {commit[:12]} --out .release-record"
+    assert pull in calls(fakes)
+    assert not any(" run download " in f" {c} " for c in calls(fakes)), "no run artifact is read: they expire"
+
+
+def test_release_record_reads_an_old_commit_whose_run_artifacts_expired(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    """The records live with the image in the registry: a commit released long after its run's artifacts expired
+    (there are none in the store) is still released, and rolled back to."""
+    old = git(fakes, "rev-parse", "old")
+    attached_records(fakes, old[:12], records_of(old, "sha256:" + "cd" * 32))
+    assert not (fakes / "artifacts-store").exists()
+    result = run_script("release-record.sh", **{**main_run, "COMMIT": old, "ROLLBACK": "true"})
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out")["digest"] == "sha256:" + "cd" * 32
+
+
+def test_release_record_refuses_an_image_without_records(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    old = git(fakes, "rev-parse", "old")
+    result = run_script("release-record.sh", **{**main_run, "COMMIT": old})
+    assert result.returncode == 1 and "has no release records attached" in result.stderr
+    assert f"cannot read the release records of ghcr.io/acme/model:{old[:12]}" in result.stderr
+
+
+@pytest.mark.parametrize("image", ["", "GHCR.io/Acme/Model", "ghcr.io"])
+def test_release_record_refuses_a_bad_image_repository(
+    run_script: Runner, main_run: dict[str, str], image: str
+) -> None:
+    result = run_script("release-record.sh", **{**main_run, "IMAGE": image})
+    assert result.returncode == 2 and "IMAGE must be the lower-case image repository" in result.stderr
 
 
 def test_release_record_refuses_a_commit_that_is_not_on_main(
@@ -294,6 +335,7 @@ def test_release_record_refuses_a_commit_that_is_not_on_main(
 ) -> None:
     """A branch's push run of an edited main.yml could skip governance and still build and sign an image."""
     evil = git(fakes, "rev-parse", "evil")
+    attached_records(fakes, evil[:12], records_of(evil))
     result = run_script("release-record.sh", **{**main_run, "COMMIT": evil})
     assert result.returncode == 1 and "is not on main" in result.stderr
     assert calls(fakes) == [], "no run of another branch is even looked up"
@@ -318,8 +360,18 @@ def test_release_record_refuses_a_record_for_another_commit(
     run_script: Runner, fakes: Path, main_run: dict[str, str]
 ) -> None:
     old = git(fakes, "rev-parse", "old")
+    attached_records(fakes, old[:12], records_of(main_run["COMMIT"]))
     result = run_script("release-record.sh", **{**main_run, "COMMIT": old})
     assert result.returncode == 1 and f"is for commit {main_run['COMMIT']}, not {old}" in result.stderr
+
+
+def test_release_record_refuses_a_record_of_another_repository(
+    run_script: Runner, fakes: Path, main_run: dict[str, str]
+) -> None:
+    commit = main_run["COMMIT"]
+    attached_records(fakes, commit[:12], records_of(commit, image="ghcr.io/other/model"))
+    result = run_script("release-record.sh", **main_run)
+    assert result.returncode == 1 and "names ghcr.io/other/model, not ghcr.io/acme/model" in result.stderr
 
 
 @pytest.mark.parametrize("commit", ["", "main", "abc123", COMMIT.upper()])
@@ -333,8 +385,7 @@ def test_release_record_refuses_going_back_unless_rollback(
 ) -> None:
     git(fakes, "tag", "model-new", "origin/main")
     old = git(fakes, "rev-parse", "old")
-    record = {"image": "ghcr.io/acme/model", "digest": DIGEST, "commit": old}
-    (fakes / "artifacts-store" / "mlci-image-main" / "image.json").write_text(json.dumps(record))
+    attached_records(fakes, old[:12], records_of(old))
     env = {**main_run, "COMMIT": old, "FAKE_LATEST_RELEASE": "model-new"}
     refused = run_script("release-record.sh", **env)
     assert refused.returncode == 1 and "older than the latest release model-new" in refused.stderr

@@ -36,7 +36,7 @@ PERMISSION_ALLOWLIST: dict[tuple[str, str], dict[str, str]] = {
         "attestations": "write",
     },
     ("promote.yml", "promote"): {"contents": "read", "packages": "write", "attestations": "read"},
-    ("release.yml", "resolve"): {"contents": "read", "actions": "read"},
+    ("release.yml", "resolve"): {"contents": "read", "actions": "read", "packages": "read"},
     ("release.yml", "release"): {"contents": "write"},
     ("fork-report.yml", "post"): {"contents": "read", "actions": "read", "pull-requests": "write"},
     ("drift.yml", "drift"): {"contents": "read", "issues": "write"},
@@ -45,7 +45,7 @@ DEFAULT_ALLOWLIST = {"contents": "read"}
 LEVELS = {"none": 0, "read": 1, "write": 2}
 
 # `mlci` subcommands a `run:` may call (the planned CLI surface) and scripts other branches deliver.
-MLCI_COMMANDS = {"run", "config", "check", "compare", "report", "govern", "serve", "image"}
+MLCI_COMMANDS = {"run", "config", "check", "compare", "report", "govern", "serve", "image", "records"}
 PENDING_SCRIPTS = {"scripts/post_report.py"}  # lands with issue 5 (report posting, branch `compare`)
 
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*))?$")

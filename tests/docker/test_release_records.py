@@ -1,0 +1,215 @@
+"""Release records attached to the image digest, against the real registry on 127.0.0.1:5000 (Debian's
+docker-registry, distribution 2.8: no referrers API, so the referrers tag scheme carries the link)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mlci import records
+from mlci.cli import main
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRY = os.environ.get("MLCI_TEST_REGISTRY", "127.0.0.1:5000")
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
+
+
+def registry_up(address: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{address}/v2/", timeout=2) as response:
+            return int(response.status) == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def repository() -> str:
+    """A fresh repository of the local registry (no engine needed: the records are plain registry content)."""
+    if not registry_up(REGISTRY):
+        reason = f"no registry at {REGISTRY}; .ci/run starts one"
+        if os.environ.get("MLCI_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"MLCI_REQUIRE_DOCKER=1 but {reason}")
+        pytest.skip(reason)
+    return f"{REGISTRY}/mlci-test/records-{uuid.uuid4().hex[:12]}"
+
+
+def push_image(repository: str, tag: str, content: bytes = b"layer") -> str:
+    """A small OCI image (config + one layer) tagged `tag`; returns its manifest digest."""
+    registry = records.Registry(repository)
+    config = registry.put_blob(
+        b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+        "application/vnd.oci.image.config.v1+json",
+    )
+    layer = registry.put_blob(content, "application/vnd.oci.image.layer.v1.tar")
+    manifest = {"schemaVersion": 2, "mediaType": records.OCI_MANIFEST, "config": config, "layers": [layer]}
+    body = json.dumps(manifest).encode()
+    registry.put_manifest(tag, body, records.OCI_MANIFEST)
+    return records.sha256(body)
+
+
+def record_files(folder: Path, repository: str, digest: str, commit: str = "c" * 40) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "image.json": json.dumps({"image": repository, "digest": digest, "commit": commit}),
+        "governance.json": json.dumps({"decision": "passed"}),
+        "model_card.md": "# Model card\n",
+        "sbom.spdx.json": json.dumps({"spdxVersion": "SPDX-2.3"}),
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return [folder / name for name in texts]
+
+
+def test_records_attach_to_the_digest_and_come_back(repository: str, tmp_path: Path) -> None:
+    digest = push_image(repository, "c0ffee000000")
+    files = record_files(tmp_path / "in", repository, digest)
+    pushed = records.push(repository, digest, files)
+    registry = records.Registry(repository)
+    # distribution 2.8 has no referrers API: the artifact is listed under the referrers tag, as the OCI spec asks
+    assert pushed.fallback_tag == "sha256-" + digest.split(":", 1)[1]
+    tagged = registry.manifest(pushed.fallback_tag)
+    assert tagged is not None and [m["digest"] for m in json.loads(tagged[0])["manifests"]] == [pushed.digest]
+    manifest = json.loads(registry.manifest(pushed.digest)[0])  # type: ignore[index]
+    assert manifest["subject"]["digest"] == digest and manifest["artifactType"] == records.ARTIFACT_TYPE
+
+    pulled = records.pull(repository, digest, tmp_path / "out")
+    assert pulled.digest == pushed.digest and pulled.subject == digest
+    for file in files:
+        assert (tmp_path / "out" / file.name).read_bytes() == file.read_bytes()
+    by_tag = records.pull(repository, "c0ffee000000", tmp_path / "by-tag")
+    assert by_tag.subject == digest and {p.name for p in by_tag.files} == set(records.RECORD_FILES)
+
+
+def test_the_newest_records_win_and_the_older_stay_listed(repository: str, tmp_path: Path) -> None:
+    digest = push_image(repository, "v1")
+    first = records.push(
+        repository, digest, record_files(tmp_path / "a", repository, digest), datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    newer = record_files(tmp_path / "b", repository, digest)
+    (tmp_path / "b" / "model_card.md").write_text("# Model card, re-run\n", encoding="utf-8")
+    second = records.push(repository, digest, newer, datetime(2026, 1, 2, tzinfo=UTC))
+    assert len(records.Registry(repository).referrers(digest)) == 2 and first.digest != second.digest
+    records.pull(repository, digest, tmp_path / "out")
+    assert (tmp_path / "out" / "model_card.md").read_text(encoding="utf-8") == "# Model card, re-run\n"
+
+
+def test_a_digest_without_records_is_refused_in_one_line(
+    repository: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = push_image(repository, "bare")
+    code = main(["records", "pull", "--repository", repository, "--digest", digest, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "has no release records attached" in err
+    assert not (tmp_path / "out").exists()
+    unknown = "sha256:" + "0" * 64
+    code = main(
+        [
+            "records",
+            "push",
+            "--repository",
+            repository,
+            "--digest",
+            unknown,
+            *map(str, record_files(tmp_path / "in", repository, unknown)),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "no such image in the registry" in err and err.count("\n") == 1
+
+
+def test_records_naming_another_image_are_refused(repository: str, tmp_path: Path) -> None:
+    digest = push_image(repository, "one", b"one")
+    other = push_image(repository, "two", b"two")
+    records.push(repository, digest, record_files(tmp_path / "in", repository, other))
+    with pytest.raises(records.NoRecords, match=r"names .* not this image"):
+        records.pull(repository, digest, tmp_path / "out")
+
+
+def test_the_cli_pushes_and_pulls(repository: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    digest = push_image(repository, "cli")
+    files = [str(p) for p in record_files(tmp_path / "in", repository, digest)]
+    assert main(["records", "push", "--repository", repository, "--digest", digest, *files]) == 0
+    assert f"-> {digest}" in capsys.readouterr().out
+    assert main(["records", "pull", "--repository", repository, "--tag", "cli", "--out", str(tmp_path / "o")]) == 0
+    assert "governance.json" in capsys.readouterr().out
+    assert main(["records", "push", "--repository", repository, "--digest", digest, files[1]]) == 2
+    assert "records lack image.json" in capsys.readouterr().err
+
+
+FAKE_GH = """#!/usr/bin/env bash
+case "$1 $2" in
+  "run list") echo 99 ;;
+  "release view") exit 1 ;;
+esac
+"""
+
+
+def test_the_release_script_reads_the_records_from_the_registry(repository: str, tmp_path: Path) -> None:
+    """scripts/release-record.sh with the real `mlci records pull`: no run artifact is read, so a commit whose run
+    artifacts expired long ago is still released from what the registry keeps with its image."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    env = {**os.environ, **GIT_IDENTITY}
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=checkout, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "before records were kept")
+    bare = git("rev-parse", "HEAD")
+    git("commit", "-q", "--allow-empty", "-m", "head of main")
+    git("update-ref", "refs/remotes/origin/main", "HEAD")
+    commit = git("rev-parse", "HEAD")
+    digest = push_image(repository, commit[:12])
+    records.push(repository, digest, record_files(tmp_path / "in", repository, digest, commit))
+    push_image(repository, bare[:12], b"no records")
+    fakebin = tmp_path / "bin"
+    fakebin.mkdir()
+    (fakebin / "gh").write_text(FAKE_GH, encoding="utf-8")
+    (fakebin / "gh").chmod(0o755)
+    clean = {k: v for k, v in env.items() if not k.startswith(("GITHUB_", "GH_"))}
+    run_env = {
+        **clean,
+        "PATH": f"{fakebin}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "IMAGE": repository,
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+    }
+
+    def release(of: str) -> subprocess.CompletedProcess[str]:
+        script = str(ROOT / "scripts" / "release-record.sh")
+        return subprocess.run(
+            [script],
+            check=False,
+            cwd=checkout,
+            env={**run_env, "COMMIT": of},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    result = release(commit)
+    assert result.returncode == 0, result.stderr
+    outputs = dict(line.split("=", 1) for line in (tmp_path / "out").read_text().splitlines())
+    assert outputs == {"image": repository, "digest": digest, "run-id": "99"}
+    assert {p.name for p in (checkout / ".release-record").iterdir()} == set(records.RECORD_FILES)
+
+    refused = release(bare)
+    assert refused.returncode == 1 and "has no release records attached" in refused.stderr
+    assert "cannot read the release records" in refused.stderr
