@@ -211,6 +211,7 @@ def push(
     registry: Registry | None = None,
 ) -> Pushed:
     """Attach `files` (named as RECORD_FILES) to the image `digest` as one artifact of type ARTIFACT_TYPE."""
+    check_repository(repository)
     check_digest(digest)
     names = [f.name for f in files]
     unknown = sorted(set(names) - set(RECORD_FILES))
@@ -288,6 +289,7 @@ def _newest(descriptors: Iterable[dict[str, Any]]) -> dict[str, Any]:
 def pull(repository: str, reference: str, out: Path, registry: Registry | None = None) -> Pulled:
     """Write the newest records attached to the image `reference` (digest or tag) into `out`; refuse an image
     without records, records for another image and an image record that names another digest or repository."""
+    check_repository(repository)
     registry = registry or Registry(repository)
     subject = resolve(registry, reference)
     found = registry.referrers(subject)
