@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import yaml
 
 from mlci.cli import main
 from mlci.config import load_params, parse_params
-from mlci.errors import ConfigError
+from mlci.errors import ArtifactError, ConfigError
 from synthetic import EXAMPLE
 
 
@@ -27,6 +28,28 @@ def test_bundled_image_section_and_defaults(bundled_params: Any) -> None:
     defaults = parse_params(bundled())
     assert defaults.image.name == "mlci-model" and defaults.image.smoke.port == 8765
     assert defaults.canonical()["image"]["serve"]["max_body_bytes"] == 2_000_000  # reaches params.json
+    serve = bundled_params.image.serve
+    assert (serve.max_batch_rows, serve.max_wait_ms, serve.max_queue_rows) == (128, 2, 2000)
+    assert parse_params(bundled(serve={"max_wait_ms": 0})).image.serve.max_wait_ms == 0  # 0: batching off
+
+
+def test_batching_limits_reach_the_server_and_env_overrides_them() -> None:
+    from mlci.serve.batching import BatchSettings
+    from mlci.serve.bundle import limits_from
+
+    params = {"image": {"serve": {"max_batch_rows": 64, "max_wait_ms": 0.5, "max_queue_rows": 1000}}}
+    assert limits_from(params, {}).batching == BatchSettings(64, 0.5, 1000)
+    assert limits_from({}, {}).batching == BatchSettings()  # artifacts from before these keys
+    env = {"MLCI_MAX_WAIT_MS": "0", "MLCI_MAX_BATCH_ROWS": "32", "MLCI_MAX_QUEUE_ROWS": "5000"}
+    assert limits_from(params, env).batching == BatchSettings(32, 0, 5000)
+    for bad, needle in [
+        ({"MLCI_MAX_WAIT_MS": "-1"}, "MLCI_MAX_WAIT_MS / image.serve.max_wait_ms: expected a number >= 0"),
+        ({"MLCI_MAX_BATCH_ROWS": "0"}, "MLCI_MAX_BATCH_ROWS / image.serve.max_batch_rows: expected a positive"),
+        ({"MLCI_MAX_BATCH_ROWS": "1.5"}, "expected a positive integer, got 1.5"),
+        ({"MLCI_MAX_QUEUE_ROWS": "10"}, "10 is below max_batch (1000)"),
+    ]:
+        with pytest.raises(ArtifactError, match=re.escape(needle)):
+            limits_from(params, bad)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +58,9 @@ def test_bundled_image_section_and_defaults(bundled_params: Any) -> None:
         ({"max_size_mb": -1}, "image.max_size_mb: Input should be greater than 0"),
         ({"serve": {"max_batch": 0}}, "image.serve.max_batch: Input should be greater than 0"),
         ({"serve": {"max_rows": 5}}, "image.serve.max_rows: unknown key 'max_rows'"),
+        ({"serve": {"max_batch_rows": 0}}, "image.serve.max_batch_rows: Input should be greater than 0"),
+        ({"serve": {"max_wait_ms": -1}}, "image.serve.max_wait_ms: Input should be greater than or equal to 0"),
+        ({"serve": {"max_queue_rows": 10}}, "max_queue_rows (10) is below max_batch (1000)"),
         ({"name": "Not A Name"}, "image.name: String should match pattern"),
         ({"smoke": {"port": 70000}}, "image.smoke.port: Input should be less than 65536"),
     ],

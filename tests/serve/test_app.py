@@ -108,12 +108,70 @@ def test_unknown_field_is_rejected(client: TestClient, record: dict[str, Any]) -
     assert answer.json()["detail"].startswith("records[0].colour: unknown field")
 
 
-@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
-def test_nan_and_infinity_are_rejected(client: TestClient, record: dict[str, Any], constant: str) -> None:
-    body = json.dumps({"records": [{**record, "length": 0.5}]}).replace("0.5", constant)
+@pytest.mark.parametrize(
+    ("literal", "needle"),
+    [
+        ("NaN", "NaN is not a valid JSON number"),
+        ("Infinity", "Infinity is not a valid JSON number"),
+        ("-Infinity", "-Infinity is not a valid JSON number"),
+        ("1e400", "number 1e400 is out of float64 range"),
+        ("-1e400", "number -1e400 is out of float64 range"),
+        ("1E+309", "number 1E+309 is out of float64 range"),
+        ("1.8e308", "number 1.8e308 is out of float64 range"),
+        ("-0.5e999999999999", "out of float64 range"),
+        ("1" + "0" * 309, "out of float64 range"),  # an integer just beyond float64's largest (~1.8e308)
+        ("-" + "9" * 400, "out of float64 range"),
+        ("1" * 5000, "out of float64 range (not finite)"),  # past int()'s 4,300-digit limit too
+    ],
+)
+def test_numbers_beyond_float64_are_422_naming_the_field(
+    client: TestClient, record: dict[str, Any], literal: str, needle: str
+) -> None:
+    body = json.dumps({"records": [record, {**record, "length": 123.25}]}).replace("123.25", literal)
     answer = post(client, body)
     assert answer.status_code == 422
-    assert "finite" in answer.json()["detail"] or "not a valid JSON number" in answer.json()["detail"]
+    detail = answer.json()["detail"]
+    assert detail.startswith("records[1].length: ") and needle in detail
+    assert len(detail) < 200  # a 5,000-digit literal is shortened, not echoed
+
+
+@pytest.mark.parametrize("literal", ["1" + "0" * 308, "-" + "1" * 300, "1e308", "1e-400", "123456789012345678901"])
+def test_large_but_representable_numbers_are_scored(client: TestClient, record: dict[str, Any], literal: str) -> None:
+    body = json.dumps({"records": [{**record, "length": 123.25}]}).replace("123.25", literal)
+    assert post(client, body).status_code == 200
+
+
+def test_out_of_range_numbers_elsewhere_are_422_not_500(client: TestClient, record: dict[str, Any]) -> None:
+    for body in ("1e400", '{"records": [1e400]}', "9" * 5000, '{"records": 1e400}'):
+        assert post(client, body).status_code == 422, body
+    answer = post(client, json.dumps({"records": [{**record, "sex": 123.25}]}).replace("123.25", "1e400"))
+    assert answer.json()["detail"] == "records[0].sex: expected a string, got number"
+
+
+def test_a_422_lists_every_field_at_fault(client: TestClient, record: dict[str, Any]) -> None:
+    bad = {**record, "length": "long", "sex": 1, "colour": "red"}
+    del bad["height"]
+    answer = post(client, json.dumps({"records": [record, bad, 7]}))
+    assert answer.status_code == 422
+    errors = answer.json()["errors"]
+    assert errors == [
+        "records[1].sex: expected a string, got number",
+        "records[1].length: expected a number, got string",
+        "records[1].height: field required",
+        "records[1].colour: unknown field; expected only " + ", ".join(record),
+        "records[2]: expected an object, got number",
+    ]
+    assert answer.json()["detail"] == "; ".join(errors)
+
+
+def test_a_422_lists_at_most_the_cap_then_how_many_more(client: TestClient, record: dict[str, Any]) -> None:
+    from mlci.serve.request import MAX_ERRORS
+
+    answer = post(client, json.dumps({"records": [{**record, "length": "x", "height": "y"}] * 30}))
+    errors = answer.json()["errors"]
+    assert answer.status_code == 422 and len(errors) == MAX_ERRORS + 1
+    assert errors[0] == "records[0].length: expected a number, got string"
+    assert errors[-1] == f"... and {60 - MAX_ERRORS} more"
 
 
 def test_body_over_the_size_limit_is_413(client: TestClient, record: dict[str, Any]) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlci.serve.bundle import Bundle, load_bundle, one_thread_per_worker
-from mlci.serve.metrics import Metrics
-from mlci.serve.request import RequestError, parse_body
+from mlci.serve.batching import BatchDone, Batcher, QueueFull, Records, Scored
+from mlci.serve.bundle import Bundle, load_bundle, one_thread_per_worker, same_threads_in_this_thread
+from mlci.serve.metrics import Metrics, QueueState
+from mlci.serve.request import RequestError, parse_records, to_frame
 
 LOG = logging.getLogger("mlci.serve")
 
@@ -61,9 +64,14 @@ class AccessLog:
             LOG.info(json.dumps(entry, separators=(",", ":")))
 
 
-def _error(request: Request, status: int, message: str) -> JSONResponse:
+def _error(
+    request: Request, status: int, message: str, errors: tuple[str, ...] = (), headers: dict[str, str] | None = None
+) -> JSONResponse:
     request.state.error = message
-    return JSONResponse({"detail": message}, status_code=status)
+    content: dict[str, Any] = {"detail": message}
+    if errors:
+        content["errors"] = list(errors)  # every field at fault (capped), one message each
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -84,11 +92,27 @@ def create_app(bundle: Bundle) -> FastAPI:
     """An app serving an already verified bundle (the model is loaded before the server listens)."""
     metrics = Metrics()
     classes = list(bundle.classes)  # the same for every response: built once, not per request
+
+    def score(records: Records) -> Scored:
+        return bundle.predict(to_frame(records, bundle.schema))
+
+    def batch_done(done: BatchDone) -> None:
+        metrics.batch(done.rows, done.requests, done.waits_s, done.score_s)
+
+    batcher = Batcher(score, bundle.limits.batching, on_batch=batch_done, thread_setup=same_threads_in_this_thread)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await batcher.aclose()
+
     app = FastAPI(
         title="mlci model",
         description=f"Serves model sha256 {bundle.metadata['model_sha256']} (commit {bundle.metadata['commit']}).",
         version=str(bundle.metadata["model_sha256"])[:12],
+        lifespan=lifespan,
     )
+    app.state.batcher = batcher
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -107,8 +131,9 @@ def create_app(bundle: Bundle) -> FastAPI:
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
+        queue = QueueState(batcher.queued_rows, batcher.queued_requests, batcher.scoring_requests)
         return PlainTextResponse(
-            metrics.render(str(bundle.metadata["model_sha256"])), media_type="text/plain; version=0.0.4"
+            metrics.render(str(bundle.metadata["model_sha256"]), queue), media_type="text/plain; version=0.0.4"
         )
 
     @app.post(
@@ -123,11 +148,17 @@ def create_app(bundle: Bundle) -> FastAPI:
         if content_type.split(";")[0].strip().lower() != "application/json":
             return _error(request, 415, f"content-type: expected application/json, got {content_type or 'none'}")
         try:
-            body = await _read_limited(request, bundle.limits.max_body_bytes)
-            frame = parse_body(body, bundle.schema, bundle.limits.max_batch)
+            with batcher.arriving():
+                body = await _read_limited(request, bundle.limits.max_body_bytes)
+                records = parse_records(body, bundle.schema, bundle.limits.max_batch)
         except RequestError as exc:
-            return _error(request, exc.status, exc.message)
-        predictions, probabilities = bundle.predict(frame)
+            return _error(request, exc.status, exc.message, exc.errors)
+        try:
+            predictions, probabilities = await batcher.submit(records)
+        except QueueFull as exc:
+            metrics.rejected += 1
+            # Refuse now rather than queue without bound: the client retries (or goes to another replica).
+            return _error(request, 503, str(exc), headers={"Retry-After": "1"})
         request.state.rows = len(predictions)
         metrics.rows += len(predictions)
         return JSONResponse({"predictions": predictions, "probabilities": probabilities, "classes": classes})

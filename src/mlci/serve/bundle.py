@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 from mlci import model_io
 from mlci.artifacts import read_json_object
 from mlci.errors import ArtifactError
+from mlci.serve.batching import BatchSettings
 from mlci.serve.request import Schema
 
 
@@ -19,6 +21,7 @@ from mlci.serve.request import Schema
 class Limits:
     max_body_bytes: int = 2_000_000
     max_batch: int = 1000
+    batching: BatchSettings = field(default_factory=BatchSettings)
 
 
 @dataclass(frozen=True)
@@ -50,23 +53,43 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
-    """Limits from params.json's image.serve, overridden by MLCI_MAX_BODY_BYTES / MLCI_MAX_BATCH."""
+    """Limits from params.json's image.serve, overridden by MLCI_MAX_BODY_BYTES, MLCI_MAX_BATCH,
+    MLCI_MAX_BATCH_ROWS, MLCI_MAX_WAIT_MS (0 turns batching off) and MLCI_MAX_QUEUE_ROWS."""
     serve = params.get("image", {}).get("serve", {}) if isinstance(params.get("image"), dict) else {}
 
-    def positive(key: str, env: str, default: int) -> int:
+    def number(key: str, env: str, default: float, *, zero_ok: bool = False) -> float:
         raw = environ.get(env) or serve.get(key, default)
         try:
-            value = int(raw)
+            value: float | None = float(raw)
         except (TypeError, ValueError):
             value = None
-        if value is None or value <= 0:
-            shown = raw if value is None else value
-            raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {shown!r}")
+        if value is None or not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+            kind = "a number >= 0" if zero_ok else "a positive integer"
+            raise ArtifactError(f"{env} / image.serve.{key}: expected {kind}, got {raw!r}")
         return value
 
+    def positive(key: str, env: str, default: int) -> int:
+        value = number(key, env, default)
+        if value != int(value):
+            raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {value!r}")
+        return int(value)
+
+    max_batch = positive("max_batch", "MLCI_MAX_BATCH", Limits.max_batch)
+    defaults = BatchSettings()
+    batching = BatchSettings(
+        max_batch_rows=positive("max_batch_rows", "MLCI_MAX_BATCH_ROWS", defaults.max_batch_rows),
+        max_wait_ms=number("max_wait_ms", "MLCI_MAX_WAIT_MS", defaults.max_wait_ms, zero_ok=True),
+        max_queue_rows=positive("max_queue_rows", "MLCI_MAX_QUEUE_ROWS", defaults.max_queue_rows),
+    )
+    if batching.max_queue_rows < max_batch:
+        raise ArtifactError(
+            f"MLCI_MAX_QUEUE_ROWS / image.serve.max_queue_rows: {batching.max_queue_rows} is below max_batch "
+            f"({max_batch}); a request of max_batch records could never be queued"
+        )
     return Limits(
         max_body_bytes=positive("max_body_bytes", "MLCI_MAX_BODY_BYTES", Limits.max_body_bytes),
-        max_batch=positive("max_batch", "MLCI_MAX_BATCH", Limits.max_batch),
+        max_batch=max_batch,
+        batching=batching,
     )
 
 
@@ -84,6 +107,16 @@ def one_thread_per_worker() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+
+
+def same_threads_in_this_thread() -> None:
+    """Give a scoring thread the worker's OpenMP thread count: omp_set_num_threads is per thread, so a thread
+    started after the OpenMP runtime loaded would otherwise use one thread per core again."""
+    raw = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=int(raw))
 
 
 def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
@@ -126,7 +159,13 @@ def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
         },
         "metrics": metrics,
         "packages": run.get("packages", {}),
-        "limits": {"max_body_bytes": limits.max_body_bytes, "max_batch": limits.max_batch},
+        "limits": {
+            "max_body_bytes": limits.max_body_bytes,
+            "max_batch": limits.max_batch,
+            "max_batch_rows": limits.batching.max_batch_rows,
+            "max_wait_ms": limits.batching.max_wait_ms,
+            "max_queue_rows": limits.batching.max_queue_rows,
+        },
     }
     return Bundle(
         model=model,

@@ -1,27 +1,48 @@
 """Parse and validate a /predict body into a feature frame. Pure: bytes and a schema in, frame or error out.
 
 The body is parsed by hand rather than by a pydantic model so that the batch limit is enforced before any
-per-record work, NaN/Infinity are refused (JSON has no such numbers), and every error names the field.
+per-record work, NaN/Infinity (JSON has no such numbers) and numbers beyond float64 (1e400, 400-digit integers)
+are refused, and every error names the field.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+MAX_ERRORS = 20  # a 422 names at most this many faults (then how many more): bounded work and answer size
+
 
 class RequestError(Exception):
-    """A client mistake: an HTTP status (4xx) and one line naming what is wrong."""
+    """A client mistake: an HTTP status (4xx) and what is wrong, one line per fault (each naming its field)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, errors: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.errors = errors or (message,)
+
+
+@dataclass(frozen=True)
+class BadNumber:
+    """A JSON number float64 cannot hold (1e400, a 400-digit integer) or a non-JSON constant (NaN, Infinity).
+
+    The parser returns this instead of failing, so the record check can name the field that holds it.
+    """
+
+    text: str
+
+    def describe(self) -> str:
+        shown = self.text if len(self.text) <= 24 else f"{self.text[:12]}...({len(self.text)} characters)"
+        if self.text in ("NaN", "Infinity", "-Infinity"):
+            return f"{shown} is not a valid JSON number; send finite numbers or null"
+        return f"number {shown} is out of float64 range (not finite)"
 
 
 @dataclass(frozen=True)
@@ -51,8 +72,18 @@ class Schema:
         }
 
 
-def _refuse_constant(name: str) -> Any:
-    raise RequestError(422, f"body: {name} is not a valid JSON number; send finite numbers or null")
+def _parse_float(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text)
+
+
+def _parse_int(text: str) -> int | float | BadNumber:
+    """Short literals as int; long ones through float(), which has no digit limit (int() refuses > 4,300 digits
+    with a ValueError) and overflows to inf exactly when the number is beyond float64."""
+    if len(text) < 19:  # below 1e18: always an int float64 can hold
+        return int(text)
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text)
 
 
 def _type_name(value: object) -> str:
@@ -65,12 +96,18 @@ def _type_name(value: object) -> str:
 
 def parse_body(body: bytes, schema: Schema, max_batch: int) -> pd.DataFrame:
     """The records' feature frame, or RequestError(400/413/422) naming the problem."""
+    return to_frame(parse_records(body, schema, max_batch), schema)
+
+
+def parse_records(body: bytes, schema: Schema, max_batch: int) -> list[dict[str, Any]]:
+    """The validated records (the frame is built later, once per scored batch), or RequestError(400/413/422).
+
+    A 422 for the records lists every field at fault, up to MAX_ERRORS, not only the first.
+    """
     if not body.strip():
         raise RequestError(400, 'body: empty; send {"records": [{...}, ...]}')
     try:
-        payload = json.loads(body, parse_constant=_refuse_constant)
-    except RequestError:
-        raise
+        payload = json.loads(body, parse_float=_parse_float, parse_int=_parse_int, parse_constant=BadNumber)
     except (ValueError, RecursionError) as exc:
         raise RequestError(400, f"body: not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -87,31 +124,49 @@ def parse_body(body: bytes, schema: Schema, max_batch: int) -> pd.DataFrame:
         raise RequestError(422, "body.records: empty; send at least one record")
     if len(records) > max_batch:
         raise RequestError(413, f"body.records: {len(records)} records, over the limit of {max_batch} per request")
-    for index, record in enumerate(records):
-        _check_record(index, record, schema)
-    return to_frame(records, schema)
+    errors = _capped(error for index, record in enumerate(records) for error in _record_errors(index, record, schema))
+    if errors:
+        raise RequestError(422, "; ".join(errors), errors)
+    return records
 
 
-def _check_record(index: int, record: object, schema: Schema) -> None:
+def _capped(errors: Iterator[str]) -> tuple[str, ...]:
+    """The first MAX_ERRORS messages, then one line saying how many more there were."""
+    listed: list[str] = []
+    more = 0
+    for error in errors:
+        if len(listed) < MAX_ERRORS:
+            listed.append(error)
+        else:
+            more += 1
+    return (*listed, f"... and {more} more") if more else tuple(listed)
+
+
+def _record_errors(index: int, record: object, schema: Schema) -> Iterator[str]:
     where = f"records[{index}]"
     if not isinstance(record, dict):
-        raise RequestError(422, f"{where}: expected an object, got {_type_name(record)}")
+        yield f"{where}: expected an object, got {_type_name(record)}"
+        return
+    missing = 0
     for column in schema.columns:
         if column not in record:
-            raise RequestError(422, f"{where}.{column}: field required")
+            missing += 1
+            yield f"{where}.{column}: field required"
+            continue
         value = record[column]
         if value is None:
             continue
         if column in schema.numeric:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RequestError(422, f"{where}.{column}: expected a number, got {_type_name(value)}")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise RequestError(422, f"{where}.{column}: number out of range (not finite)")
+            if isinstance(value, BadNumber):
+                yield f"{where}.{column}: {value.describe()}"
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                yield f"{where}.{column}: expected a number, got {_type_name(value)}"
         elif not isinstance(value, str):
-            raise RequestError(422, f"{where}.{column}: expected a string, got {_type_name(value)}")
-    if len(record) != len(schema.columns):
-        extra = sorted(set(record) - set(schema.columns))
-        raise RequestError(422, f"{where}.{extra[0]}: unknown field; expected only {', '.join(schema.columns)}")
+            yield f"{where}.{column}: expected a string, got {_type_name(value)}"
+    if len(record) + missing != len(schema.columns):  # cheap test: only then look for unknown keys
+        expected = ", ".join(schema.columns)
+        for extra in sorted(set(record) - set(schema.columns)):
+            yield f"{where}.{extra}: unknown field; expected only {expected}"
 
 
 def to_frame(records: list[dict[str, Any]], schema: Schema) -> pd.DataFrame:
