@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scheduled drift check: `mlci check drift --reference REFERENCE`. On drift (exit 1) open, or update, the one open
-# issue labelled DRIFT_LABEL (never a second one), then exit 1 so the run shows red. Bad input exits 2; no
-# REFERENCE configured skips with a notice (a fresh template has none).
+# issue labelled DRIFT_LABEL that the workflow's bot wrote (never a second one, never a person's issue), then exit
+# 1 so the run shows red. Bad input exits 2; no REFERENCE configured skips with a notice (a fresh template has none).
 set -euo pipefail
 
 label=${DRIFT_LABEL:-mlci-drift}
@@ -34,13 +34,9 @@ esac
 } >"$body"
 
 gh label create "$label" --color D93F0B --description "Data drift found by the scheduled mlci drift check" --force >/dev/null
-number=$(gh issue list --label "$label" --state open --limit 1 --json number --jq '.[0].number // empty')
-if [[ "$number" =~ ^[0-9]+$ ]]; then
-  gh issue edit "$number" --body-file "$body" >/dev/null
-  gh issue comment "$number" --body "Drift found again: ${RUN_URL:-(local run)}" >/dev/null
-  echo "drift-check: drift; updated issue #$number" >&2
-else
-  gh issue create --title "Data drift detected" --label "$label" --body-file "$body" >/dev/null
-  echo "drift-check: drift; opened an issue labelled $label" >&2
-fi
+# The issue to update is the bot's own, with the marker, found on every page; a person's issue with the label
+# (a report, a discussion) is never overwritten.
+number=$("$(dirname "$0")/post_report.py" sticky-issue "$body" --label "$label" --title "Data drift detected" \
+  --again "Drift found again: ${RUN_URL:-(local run)}")
+echo "drift-check: drift; opened or updated issue #${number:-?} labelled $label" >&2
 exit 1

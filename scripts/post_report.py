@@ -2,18 +2,24 @@
 """Post mlci's report.md where a reviewer sees it: the job summary and one sticky PR comment.
 
 Standard library only, so the fork-posting workflow can run it from the base branch without installing
-(or ever running) the pull request's code. Posting failures (no token, no `cml`, API errors) print a
-GitHub `::warning::` and exit 0, so the pipeline never fails because of them but never hides them
-either (`--strict` turns them into exit 1). Invalid input (a PR number that is not an integer, a
+(or ever running) the pull request's code. The sticky comment is found and written through the GitHub REST
+API: the newest comment, across every page, that carries the marker and was written by the workflow's bot
+(MLCI_BOT_LOGIN, default github-actions[bot]) is edited, else one is created; a person's comment that quotes the
+marker is never touched. `cml` (iterative/setup-cml) only hosts a report's images when report.publish_images is
+on; without it the images are left out and the comment is still posted. Posting failures (no token, API
+errors) print a GitHub `::warning::` and exit 0, so the pipeline never fails because of them but never hides
+them either (`--strict` turns them into exit 1). Invalid input (a PR number that is not an integer, a
 report that is not plain markdown or is over the size limit) is refused with exit 2.
 
     post_report.py summary REPORT                      append to $GITHUB_STEP_SUMMARY
-    post_report.py comment REPORT                      same-repo PR: cml comment update --target=pr
+    post_report.py comment REPORT --pr-number N        same-repo PR: the sticky comment
     post_report.py bundle REPORT --pr-number N --out DIR   fork PR, pull_request side: DIR/report.md + DIR/pr-number.txt
                                                        (images left out: the fork poster never publishes them)
     post_report.py find-bundle --run-id ID --name NAME  fork PR, workflow_run side: found=true|false to $GITHUB_OUTPUT
     post_report.py validate DIR                        fork PR, workflow_run side: check the bundle, print the PR number
     post_report.py fork-post DIR                       fork PR, workflow_run side: validate, then comment on pr/N
+    post_report.py sticky-issue BODY --label L --title T   open, or update, the one issue with label L and
+                                                       BODY's marker written by the bot (drift); number to stdout
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from pathlib import Path
 
 MARKER = "<!-- mlci-report -->"
 MAX_CHARS = 65_536  # GitHub's comment limit, in characters
-WATERMARK = "mlci-report"
 PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -79,6 +84,8 @@ def read_report(path: Path, allow_images: bool = False) -> str:
 
 
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_IMAGE_PARTS = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
+IMAGE_UNHOSTED = "_(plot left out: its image could not be hosted; the run's artifacts have it)_"
 IMAGE_LEFT_OUT = "_(plot left out: a fork's report is posted without images; the run's job summary has it)_"
 
 
@@ -101,31 +108,117 @@ def _cml_env() -> dict[str, str]:
     return env
 
 
-def post_with_cml(report: Path, target: str, watermark: str, publish_images: bool) -> bool:
-    """`cml comment update` (edits the comment carrying the watermark, else creates it); False on failure."""
-    if not (os.environ.get("REPO_TOKEN") or os.environ.get("GITHUB_TOKEN")):
+BOT_LOGIN = "github-actions[bot]"  # the author of everything GITHUB_TOKEN writes
+_LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+class GitHub:
+    """The few REST calls the poster makes, standard library only (GITHUB_API_URL points tests at a fake)."""
+
+    def __init__(self, token: str, api: str, repo: str) -> None:
+        self.token, self.api, self.repo = token, api.rstrip("/"), repo
+
+    def call(self, method: str, url: str, body: dict[str, object] | None = None) -> tuple[object, str]:
+        """The decoded JSON answer and the URL of the next page ('' when there is none)."""
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - the API base comes from GITHUB_API_URL
+            url if url.startswith("http") else f"{self.api}{url}",
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                **({"Content-Type": "application/json"} if data is not None else {}),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            raw = response.read().decode("utf-8")
+            link = response.headers.get("Link") or ""
+        found = _LINK_NEXT.search(link)
+        return (json.loads(raw) if raw else None), (found.group(1) if found else "")
+
+    def every(self, url: str) -> list[dict[str, object]]:
+        """Every item of a paginated list, following the Link header to the last page."""
+        items: list[dict[str, object]] = []
+        while url:
+            page, url = self.call("GET", url)
+            if isinstance(page, list):
+                items.extend(item for item in page if isinstance(item, dict))
+        return items
+
+
+def github_from_env() -> GitHub | None:
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("REPO_TOKEN") or ""
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    if not token or not repo:
         warn(
-            "no REPO_TOKEN or GITHUB_TOKEN in the environment: the PR comment was not posted (the job summary has the report)"
+            "no GITHUB_TOKEN (or REPO_TOKEN) and GITHUB_REPOSITORY in the environment: nothing was posted (the job summary has the report)"
+        )
+        return None
+    return GitHub(token, os.environ.get("GITHUB_API_URL", "https://api.github.com"), repo)
+
+
+def ours(item: dict[str, object], marker: str) -> bool:
+    """Written by the workflow's bot and carrying our marker: never a person's comment or issue that quotes it."""
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login == os.environ.get("MLCI_BOT_LOGIN", BOT_LOGIN) and marker in str(item.get("body") or "")
+
+
+def upsert_comment(github: GitHub, number: int, text: str, marker: str = MARKER) -> str:
+    """Edit the newest comment of ours on issue/PR `number`, else create one; returns its URL."""
+    comments = github.every(f"/repos/{github.repo}/issues/{number}/comments?per_page=100")
+    mine = [c for c in comments if ours(c, marker)]
+    if mine:
+        newest = max(mine, key=lambda c: (str(c.get("created_at") or ""), int(str(c.get("id") or 0))))
+        answer, _ = github.call("PATCH", f"/repos/{github.repo}/issues/comments/{newest['id']}", {"body": text})
+    else:
+        answer, _ = github.call("POST", f"/repos/{github.repo}/issues/{number}/comments", {"body": text})
+    return str(answer.get("html_url", "")) if isinstance(answer, dict) else ""
+
+
+def post_comment(number: int, text: str) -> bool:
+    github = github_from_env()
+    if github is None:
+        return False
+    try:
+        url = upsert_comment(github, number, text)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        warn(
+            f"posting the comment on #{number} failed ({exc.__class__.__name__}: {exc}); the job summary has the report"
         )
         return False
-    cml = shutil.which("cml")
-    if cml is None:
-        warn("`cml` is not on PATH (iterative/setup-cml missing?): the PR comment was not posted")
-        return False
-    command = [cml, "comment", "update", f"--target={target}", f"--watermark-title={watermark}"]
-    command.append("--publish" if publish_images else "--no-publish")
-    command.append(str(report))
-    try:
-        result = subprocess.run(command, env=_cml_env(), capture_output=True, text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        warn(f"cml comment update failed to run: {exc.__class__.__name__}: the PR comment was not posted")
-        return False
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        warn(f"cml comment update exited {result.returncode}: {detail[-1] if detail else 'no output'}")
-        return False
-    print(result.stdout.strip() or f"comment posted to {target}")
+    print(url or f"comment posted to #{number}")
     return True
+
+
+def publish_images(text: str, base: Path) -> str:
+    """Host the report's local images with `cml asset publish` and link them; without cml (setup-cml failed or
+    absent) or when an upload fails, the images are left out and the comment still goes out."""
+    cml = shutil.which("cml")
+
+    def hosted(match: re.Match[str]) -> str:
+        alt, target = match.group(1), match.group(2)
+        if target.startswith(("http://", "https://")):
+            return match.group(0)
+        if cml is None:
+            return IMAGE_UNHOSTED
+        command = [cml, "asset", "publish", str(base / target)]
+        try:
+            done = subprocess.run(command, env=_cml_env(), capture_output=True, text=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return IMAGE_UNHOSTED
+        lines = done.stdout.strip().splitlines()
+        url = lines[-1].strip() if lines else ""
+        return f"![{alt}]({url})" if done.returncode == 0 and url.startswith("https://") else IMAGE_UNHOSTED
+
+    posted = _IMAGE_PARTS.sub(hosted, text)
+    if IMAGE_UNHOSTED in posted:
+        warn(
+            "some report images could not be hosted (no `cml`, or its upload failed): they are left out of the comment"
+        )
+    return posted
 
 
 Fetch = Callable[[str, str], dict[str, object]]
@@ -173,12 +266,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_comment(args: argparse.Namespace) -> int:
     # `mlci report` embeds plots only when params.yaml sets report.publish_images: a report with images
-    # is that opt-in, so the workflow needs no second switch. Without images cml is told not to upload.
+    # is that opt-in, so the workflow needs no second switch. Without images nothing is uploaded anywhere.
+    number = parse_pr_number(args.pr_number)
     text = read_report(args.report, allow_images=True)
-    publish = args.publish_images or "![" in text.replace(MARKER, "")
-    if publish:
-        print("report.publish_images is on: cml uploads the report's images to its asset host", flush=True)
-    posted = post_with_cml(args.report, "pr", args.watermark_title, publish)
+    if args.publish_images or "![" in text.replace(MARKER, ""):
+        print("report.publish_images is on: cml hosts the report's images on its asset host", flush=True)
+        text = publish_images(text, args.report.parent)
+    posted = post_comment(number, text)
     return 0 if posted or not args.strict else 1
 
 
@@ -224,7 +318,7 @@ def cmd_fork_post(args: argparse.Namespace) -> int:
             raise Invalid(f"--expect-head-sha {args.expect_head_sha[:48]!r} is not a 40-character commit sha")
         if not pr_head_matches(number, args.expect_head_sha):
             return 1 if args.strict else 0
-    posted = post_with_cml(report, f"pr/{number}", args.watermark_title, publish_images=False)
+    posted = post_comment(number, report.read_text(encoding="utf-8"))
     return 0 if posted or not args.strict else 1
 
 
@@ -257,6 +351,35 @@ def cmd_find_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sticky_issue(args: argparse.Namespace) -> int:
+    """The one open issue with the label, the body's marker and the bot as author: edited (plus a comment saying
+    it happened again), else created. A person's issue with that label is never overwritten."""
+    text = args.body.read_text(encoding="utf-8")
+    marker = text.splitlines()[0].strip() if text else ""
+    if not re.fullmatch(r"<!-- [a-z0-9-]+ -->", marker):
+        raise Invalid(f"{args.body}: the first line must be the issue's marker, like <!-- mlci-drift -->")
+    github = github_from_env()
+    if github is None:
+        return 1 if args.strict else 0
+    label = urllib.parse.quote(args.label)
+    try:
+        listed = github.every(f"/repos/{github.repo}/issues?labels={label}&state=open&per_page=100")
+        mine = [i for i in listed if "pull_request" not in i and ours(i, marker)]
+        if mine:
+            number = int(str(min(mine, key=lambda i: int(str(i.get("number"))))["number"]))
+            github.call("PATCH", f"/repos/{github.repo}/issues/{number}", {"body": text})
+            github.call("POST", f"/repos/{github.repo}/issues/{number}/comments", {"body": args.again})
+        else:
+            body = {"title": args.title, "body": text, "labels": [args.label]}
+            created, _ = github.call("POST", f"/repos/{github.repo}/issues", body)
+            number = int(str(created.get("number"))) if isinstance(created, dict) else 0
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        warn(f"opening or updating the {args.label} issue failed ({exc.__class__.__name__}: {exc})")
+        return 1 if args.strict else 0
+    print(number)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="post_report.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,17 +393,15 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=helptext)
         if name == "comment":
             command.add_argument("report", type=Path)
+            command.add_argument("--pr-number", required=True, help="the pull request to comment on")
             command.add_argument(
-                "--publish-images", action="store_true", help="let cml upload local images (report.publish_images)"
+                "--publish-images", action="store_true", help="let cml host local images (report.publish_images)"
             )
             command.set_defaults(func=cmd_comment)
         else:
             command.add_argument("folder", type=Path)
             command.add_argument("--expect-head-sha", default=None, help="refuse unless the PR head is this commit")
             command.set_defaults(func=cmd_fork_post)
-        command.add_argument(
-            "--watermark-title", default=WATERMARK, help=f"cml's comment marker (default: {WATERMARK})"
-        )
         command.add_argument("--strict", action="store_true", help="exit 1 when posting fails (default: warn, exit 0)")
     bundle = sub.add_parser("bundle", help="fork PR: write report.md and pr-number.txt for upload as an artifact")
     bundle.add_argument("report", type=Path)
@@ -291,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--run-id", required=True)
     find.add_argument("--name", required=True)
     find.set_defaults(func=cmd_find_bundle)
+    issue = sub.add_parser("sticky-issue", help="open or update the one labelled issue the bot wrote (drift)")
+    issue.add_argument("body", type=Path, help="issue body; its first line is the marker, e.g. <!-- mlci-drift -->")
+    issue.add_argument("--label", required=True)
+    issue.add_argument("--title", required=True)
+    issue.add_argument("--again", default="Found again.", help="comment added when the issue is updated")
+    issue.add_argument("--strict", action="store_true", help="exit 1 when posting fails (default: warn, exit 0)")
+    issue.set_defaults(func=cmd_sticky_issue)
     validate = sub.add_parser("validate", help="fork PR: check a downloaded bundle and print its PR number")
     validate.add_argument("folder", type=Path)
     validate.set_defaults(func=cmd_validate)

@@ -3,10 +3,14 @@ environment variables; artifacts are stored the way upload-artifact lays them ou
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from workflow_policy import ROOT, WORKFLOWS, load, upload_of
@@ -126,3 +130,51 @@ def attached_records(fakes: Path, tag: str, files: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for file, text in files.items():
         (folder / file).write_text(text, encoding="utf-8")
+
+
+class FakeIssues:
+    """GitHub's REST issues endpoints for o/r, one page: `open` is what GET /issues returns; every write is logged
+    as (method, path, json body) and a created issue gets number 41."""
+
+    def __init__(self) -> None:
+        self.open: list[dict[str, Any]] = []
+        self.writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.url = ""
+
+
+@pytest.fixture
+def fake_issues() -> Iterator[FakeIssues]:
+    fake = FakeIssues()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: Any) -> None:
+            blob = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(blob)
+
+        def do_GET(self) -> None:
+            self._answer(200, fake.open if self.path.startswith("/repos/o/r/issues?") else [])
+
+        def _write(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            fake.writes.append((self.command, self.path, body))
+            self._answer(201, {"number": 41, "html_url": "https://github.test/o/r/issues/41"})
+
+        def do_POST(self) -> None:
+            self._write()
+
+        def do_PATCH(self) -> None:
+            self._write()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()

@@ -345,3 +345,28 @@ def test_readme_says_what_holds_on_which_plan() -> None:
     assert "### What holds on which plan" in _ci_cd_section()
     assert "public Rekor log" in text and "Enterprise Cloud" in text
     assert "Where required reviewers are unavailable" in text
+
+
+def test_a_failing_setup_cml_never_fails_the_report_job_and_the_summary_comes_first() -> None:
+    """setup-cml is a node16 action that fetches cml unauthenticated: its failure must not fail the job. The job
+    summary is written before it, and the comment is posted by the project's own poster (REST API, the bot's own
+    comment with the marker), which needs no cml."""
+    steps = DOCS["report.yml"]["jobs"]["report"]["steps"]
+    runs = [str(s.get("run", s.get("uses", ""))) for s in steps]
+    cml = next(i for i, r in enumerate(runs) if r.startswith("iterative/setup-cml@"))
+    summary = runs.index("scripts/post_report.py summary artifacts/report.md")
+    comment = next(i for i, r in enumerate(runs) if r.startswith("scripts/post_report.py comment"))
+    assert steps[cml]["continue-on-error"] is True
+    assert summary < cml < comment and steps[summary]["if"] == "${{ !cancelled() }}"
+    assert '--pr-number "$PR_NUMBER"' in runs[comment]
+    assert steps[comment]["env"]["PR_NUMBER"] == "${{ inputs.pr-number }}"
+    assert steps[comment]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    fork_uses = [str(s.get("uses", "")) for s in DOCS["fork-report.yml"]["jobs"]["post"]["steps"]]
+    assert not any(u.startswith("iterative/setup-cml@") for u in fork_uses), "a fork's report has no images to host"
+
+
+def test_the_drift_issue_is_written_through_the_poster_that_checks_its_author() -> None:
+    step = next(s for s in DOCS["drift.yml"]["jobs"]["drift"]["steps"] if s.get("run") == "scripts/drift-check.sh")
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}" and step["env"]["DRIFT_LABEL"] == "mlci-drift"
+    script = (ROOT / "scripts" / "drift-check.sh").read_text(encoding="utf-8")
+    assert 'post_report.py" sticky-issue' in script and "gh issue list" not in script

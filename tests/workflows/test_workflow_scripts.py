@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from scriptkit import COMMIT, DIGEST, Runner, artifact, attached_records, calls, git, outputs
+from scriptkit import COMMIT, DIGEST, FakeIssues, Runner, artifact, attached_records, calls, git, outputs
 
 # --- image-name, image-record, image-push, sign/verify ----------------------------------------------------------------------
 
@@ -447,32 +447,53 @@ def test_drift_check_without_drift_files_nothing(run_script: Runner, fakes: Path
     assert calls(fakes) == ["mlci check drift --reference ref.csv"]
 
 
-def test_drift_opens_one_labelled_issue(run_script: Runner, fakes: Path) -> None:
+def drift_env(fake_issues: FakeIssues) -> dict[str, str]:
+    return {
+        "REFERENCE": "ref.csv",
+        "FAKE_EXIT": "1",
+        "GITHUB_TOKEN": "t",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_API_URL": fake_issues.url,
+    }
+
+
+def test_drift_opens_one_labelled_issue(run_script: Runner, fakes: Path, fake_issues: FakeIssues) -> None:
     (fakes / "artifacts" / "checks").mkdir(parents=True)
     (fakes / "artifacts" / "checks" / "drift.json").write_text('{"suite": "drift"}')
-    result = run_script(
-        "drift-check.sh",
-        REFERENCE="ref.csv",
-        FAKE_EXIT="1",
-        FAKE_STDOUT="drift: 1 of 3 checks failed",
-        RUN_URL="https://example.invalid/run/1",
-    )
-    assert result.returncode == 1
-    body = (fakes / "log.body").read_text()
-    assert "drift: 1 of 3 checks failed" in body and '{"suite": "drift"}' in body
-    assert "https://example.invalid/run/1" in body and body.startswith("<!-- mlci-drift -->")
+    env = {
+        **drift_env(fake_issues),
+        "FAKE_STDOUT": "drift: 1 of 3 checks failed",
+        "RUN_URL": "https://example.invalid/run/1",
+    }
+    result = run_script("drift-check.sh", **env)
+    assert result.returncode == 1 and "opened or updated issue #41" in result.stderr
     log = calls(fakes)
     assert log[1].startswith("gh label create mlci-drift")
-    assert log[2] == "gh issue list --label mlci-drift --state open --limit 1 --json number --jq .[0].number // empty"
-    assert log[3].startswith("gh issue create --title Data drift detected --label mlci-drift --body-file")
+    [(method, path, issue)] = fake_issues.writes
+    assert (method, path, issue["title"], issue["labels"]) == (
+        "POST",
+        "/repos/o/r/issues",
+        "Data drift detected",
+        ["mlci-drift"],
+    )
+    body = issue["body"]
+    assert "drift: 1 of 3 checks failed" in body and '{"suite": "drift"}' in body
+    assert "https://example.invalid/run/1" in body and body.startswith("<!-- mlci-drift -->")
 
 
-def test_drift_updates_the_open_issue_instead_of_opening_another(run_script: Runner, fakes: Path) -> None:
-    result = run_script("drift-check.sh", REFERENCE="ref.csv", FAKE_EXIT="1", FAKE_OPEN_ISSUE="17")
+def test_drift_updates_the_bots_open_issue_and_never_a_persons(
+    run_script: Runner, fakes: Path, fake_issues: FakeIssues
+) -> None:
+    fake_issues.open = [
+        {"number": 9, "user": {"login": "alice"}, "body": "<!-- mlci-drift -->\nthe check is wrong"},
+        {"number": 17, "user": {"login": "github-actions[bot]"}, "body": "<!-- mlci-drift -->\nlast week"},
+    ]
+    result = run_script("drift-check.sh", **drift_env(fake_issues), RUN_URL="https://example.invalid/run/2")
     assert result.returncode == 1
-    log = calls(fakes)
-    assert log[3].startswith("gh issue edit 17 --body-file") and log[4].startswith("gh issue comment 17")
-    assert not any("issue create" in line for line in log)
+    writes = [(method, path) for method, path, _ in fake_issues.writes]
+    assert writes == [("PATCH", "/repos/o/r/issues/17"), ("POST", "/repos/o/r/issues/17/comments")]
+    assert fake_issues.writes[1][2] == {"body": "Drift found again: https://example.invalid/run/2"}
+    assert not any("gh issue" in line for line in calls(fakes)), "no gh issue list: it cannot tell who wrote an issue"
 
 
 def test_drift_check_bad_input_files_no_issue(run_script: Runner, fakes: Path) -> None:
