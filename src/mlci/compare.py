@@ -33,6 +33,7 @@ from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
 from mlci.evaluate import Predictions, compute_metrics
 from mlci.rowkey import row_keys
+from mlci.train import predict_labels_and_proba
 
 RUN_FILES = ("model.skops", "model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
 CANDIDATE_FILES = ("model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
@@ -209,8 +210,10 @@ def baseline_on_candidate_rows(
     try:
         # One thread: OpenMP workers spinning on a busy 2-core runner made 1k-row predictions take ~1 s.
         with threadpool_limits(limits=1):
-            y_pred = np.asarray(model.predict(X))
-            proba = np.asarray(model.predict_proba(X), dtype=float) if candidate.task == "classification" else None
+            if candidate.task == "classification":
+                y_pred, proba = predict_labels_and_proba(model, X)
+            else:
+                y_pred, proba = np.asarray(model.predict(X)), None
     except (ValueError, TypeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         return f"the baseline model cannot score this data ({first[:160]})"

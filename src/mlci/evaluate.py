@@ -66,8 +66,13 @@ def _clean(value: float) -> float | None:
 
 
 def _classification(p: Predictions) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
-    y_true = p.y_true.to_numpy()
-    labels = list(p.classes)
+    names = list(p.classes)
+    # Integer codes, not the labels: scikit-learn sorts the labels in every call, and sorting a million
+    # Python strings cost seconds per metric. A label outside the classes gets its own code (-1), as before.
+    y_true = pd.Categorical(p.y_true.to_numpy(), categories=names).codes.astype(np.int64)
+    y_pred = pd.Categorical(np.asarray(p.y_pred), categories=names).codes.astype(np.int64)
+    p = Predictions(p.ids, pd.Series(y_true), y_pred, p.proba, p.classes)
+    labels = list(range(len(names)))
     out: dict[str, float | None] = {
         "accuracy": _clean(skm.accuracy_score(y_true, p.y_pred)),
         "balanced_accuracy": _clean(skm.balanced_accuracy_score(y_true, p.y_pred)),
@@ -84,17 +89,17 @@ def _classification(p: Predictions) -> tuple[dict[str, float | None], dict[str, 
         y_true, p.y_pred, labels=labels, zero_division=0
     )
     per_class = {
-        str(label): {
+        str(names[i]): {
             "precision": _clean(precision[i]),
             "recall": _clean(recall[i]),
             "f1": _clean(f1[i]),
             "support": float(support[i]),
         }
-        for i, label in enumerate(labels)
+        for i in labels
     }
     proba = p.proba
     assert proba is not None
-    onehot = (y_true[:, None] == np.asarray(labels, dtype=object)[None, :]).astype(float)
+    onehot = (y_true[:, None] == np.asarray(labels)[None, :]).astype(float)
     present = onehot.sum(axis=0) > 0
     if len(labels) == 2:
         out["roc_auc"] = _clean(skm.roc_auc_score(onehot[:, 1], proba[:, 1])) if present.all() else None

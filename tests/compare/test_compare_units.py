@@ -49,6 +49,9 @@ class Broken:
     def predict(self, X: pd.DataFrame) -> Any:
         raise ValueError("X has 1 features, but the model expects 2\nmore")
 
+    def predict_proba(self, X: pd.DataFrame) -> Any:  # classifiers are scored through their probabilities
+        return self.predict(X)
+
 
 def test_a_model_that_cannot_score_the_rows_falls_back() -> None:
     record = _record([0.2, 0.8], ["no", "yes"])
