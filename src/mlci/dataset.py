@@ -80,6 +80,8 @@ def read_frame(path: Path, id_column: str | None = None) -> pd.DataFrame:
         _check_unique_names(path, _csv_header(path))
     try:
         frame = user_model.read_data(path, (id_column,) if id_column else ())
+    except ImportError as exc:  # an optional reader (pyarrow for Parquet) is missing: say which, in one line
+        raise DataError(str(exc).strip().splitlines()[0] if str(exc).strip() else f"{path}: {exc!r}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty (no header, no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

@@ -53,7 +53,36 @@ def read_data(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     `text_columns` (the row id) must come back as text exactly as written in the file: the split and the PR
     comparison key on it, and "1.5" read as a number would become "1.5" but "7" would become "7.0".
     """
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return read_parquet(path, text_columns)
     return pd.read_csv(path, low_memory=False, dtype=dict.fromkeys(text_columns, str))
+
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_parquet(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A Parquet file read with pyarrow; `text_columns` cast to text as Arrow writes them ("7", not "7.0").
+
+    Parquet keeps column types, so a large table loads without parsing text, in a fraction of a CSV's time
+    and memory. pyarrow is optional: without it this raises ImportError with the one thing to do.
+    """
+    try:
+        # Optional dependency: absent from some environments, so its stubs may be too.
+        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow.compute as pc  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise ImportError(
+            f"{path}: reading Parquet needs pyarrow, which is not installed; add it (uv add pyarrow) or use a .csv file"
+        ) from None
+    table = pq.read_table(path)
+    for name in text_columns:
+        if name in table.column_names and not pa.types.is_string(table.schema.field(name).type):
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, pc.cast(table.column(name), pa.string()))
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def make_estimator(name: str, task: str, params: dict[str, Any], seed: int) -> BaseEstimator:

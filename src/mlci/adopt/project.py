@@ -20,7 +20,7 @@ from mlci.errors import ArtifactError, DataError
 # The bundled example, kept under tests/ for the machinery tests: files identical to it are the template's,
 # not the team's, and may be replaced without --force.
 EXAMPLE = Path("tests") / "example"
-SUPPORTED = (".csv",)
+SUPPORTED = (".csv", ".parquet", ".pq")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ def init_project(
     if not source.is_file():
         raise DataError(f"{source}: data file not found" if not source.exists() else f"{source}: not a file")
     if source.suffix.lower() not in SUPPORTED:
-        raise DataError(f"{source}: unsupported file type {source.suffix or '(none)'}; mlci init reads .csv files")
+        raise DataError(
+            f"{source}: unsupported file type {source.suffix or '(none)'}; mlci init reads .csv and .parquet files"
+        )
     frame = read_frame(source, id_column)
     name = source.name
     plan = make_plan(frame, data_file=name, target=target, task=task, id_column=id_column, where=str(source))

@@ -15,7 +15,9 @@ Task = Literal["classification", "regression"]
 class DataParams(Section):
     """Which file, which columns, which task. The template is not tied to the bundled data set."""
 
-    path: Path = Field(description="CSV file, relative to the params.yaml folder")
+    path: Path = Field(
+        description="CSV or Parquet (.parquet, .pq; needs pyarrow) file, relative to the params.yaml folder"
+    )
     id_column: str | None = Field(
         default=None,
         description="stable, unique row id (read as text); the split and the PR comparison key on it."
