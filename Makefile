@@ -132,5 +132,6 @@ image: setup ## build the serving image from $(OUT)/ (BuildKit)
 image-smoke: setup ## run the image and check it against $(OUT)/predictions.csv (IMAGE=name:tag)
 	$(BIN)/mlci image smoke --artifacts $(OUT) $(IMAGE)
 
-bench-serve: setup ## serving benchmarks (needs Docker for the image figures); see docs/benchmarks.md
-	$(BIN)/python bench/bench_serve.py
+bench-serve: setup ## mlci serve vs MLflow's scoring server, 1/16/50 clients (needs wrk; ~13 min); see docs/benchmarks.md
+	@test -f $(OUT)/run.json || $(BIN)/mlci run --out $(OUT)
+	$(BIN)/python bench/bench_serve.py --artifacts $(OUT)

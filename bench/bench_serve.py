@@ -1,19 +1,29 @@
-"""Serving benchmarks: in-process predict_proba vs served requests, load with wrk, image size/rebuild/start.
+"""Serving benchmark: `mlci serve` side by side with MLflow's scoring server on the same model and request.
 
-    .venv/bin/python bench/bench_serve.py                      # served by a local `mlci serve` (no Docker)
-    .venv/bin/python bench/bench_serve.py --image mlci-model:X # served by the container, plus image figures
+    make bench-serve                                           # or: .venv/bin/python bench/bench_serve.py
+    .venv/bin/python bench/bench_serve.py --image mlci-model:X # plus image size, rebuild and start figures
 
-Needs Debian's `wrk` for the load figures; traffic goes to 127.0.0.1 only and every run is bounded in time.
-Prints markdown for docs/benchmarks.md and writes bench/results/serve.json. Goals: served single-row req/s
->= 0.7 x in-process predict_proba calls/s (1 worker); 50 clients for 60 s with 0 errors; image <= 400 MB;
-code-only rebuild <= 20 s; start to /ready <= 3 s.
+One run, same single-row request, 1 worker each, at 1, 16 and 50 concurrent clients (wrk, 127.0.0.1 only,
+every run bounded in time), repeated and reported as medians, servers interleaved so load drift hits all alike:
+- `mlci serve` with micro-batching (the params' image.serve settings),
+- `mlci serve` with MLCI_MAX_WAIT_MS=0 (each request scored alone, as before batching),
+- `mlflow models serve --env-manager local` on the same fitted pipeline saved with `mlflow.sklearn`
+  (pyfunc_predict_fn="predict_proba", a signature inferred from the holdout, OMP_NUM_THREADS=1 like ours),
+  installed by uv into bench/results/mlflow-venv: a bench-only environment with the project's own versions of
+  scikit-learn, numpy, scipy and pandas, not part of uv.lock;
+plus the in-process single-row predict_proba rate and how far batched answers are from row-by-row ones.
+Needs Debian's `wrk`. Prints markdown for docs/benchmarks.md and writes bench/results/serve.json.
+Goals: 50 clients, 1 worker: >= 5x the unbatched req/s, p99 <= 100 ms, 0 errors over 60 s, >= 10x MLflow;
+1 client: p50 no worse than unbatched.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
+import pickle
 import re
 import shutil
 import statistics
@@ -33,11 +43,15 @@ from mlci.serve.bundle import load_bundle, one_thread_per_worker  # noqa: E402
 from mlci.serve.request import to_frame  # noqa: E402
 
 
-def first_record(artifacts: Path) -> dict[str, Any]:
+def holdout_rows(artifacts: Path) -> list[dict[str, Any]]:
     from mlci.config import load_params
     from mlci.smoke import holdout
 
-    return holdout(load_params(ROOT / "params.yaml"), artifacts).records[0]
+    return holdout(load_params(ROOT / "params.yaml"), artifacts).records
+
+
+def first_record(artifacts: Path) -> dict[str, Any]:
+    return holdout_rows(artifacts)[0]
 
 
 def in_process_calls_per_second(artifacts: Path, record: dict[str, Any], seconds: float) -> float:
@@ -52,11 +66,11 @@ def in_process_calls_per_second(artifacts: Path, record: dict[str, Any], seconds
     return calls / (time.perf_counter() - start)
 
 
-def wait_ready(port: int, timeout: float = 120) -> float:
+def wait_ready(port: int, path: str = "/ready", timeout: float = 120) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1):
                 return time.monotonic() - start
         except OSError:
             time.sleep(0.02)
@@ -64,13 +78,15 @@ def wait_ready(port: int, timeout: float = 120) -> float:
 
 
 class Server:
-    """`mlci serve` as a local process, or the image as a container (host network, 127.0.0.1)."""
+    """A local server process (mlci or MLflow), or the image as a container (host network, 127.0.0.1)."""
 
-    def __init__(self, artifacts: Path, port: int, workers: int, image: str | None) -> None:
-        self.env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
-        self.port, self.image, self.artifacts = port, image, artifacts
+    def __init__(
+        self, command: list[str], port: int, env: dict[str, str], image: str | None = None, ready: str = "/ready"
+    ) -> None:
+        self.command, self.port, self.env, self.image, self.ready = command, port, env, image, ready
         self.process: subprocess.Popen[bytes] | None = None
         self.container = ""
+        self.ready_seconds = float("nan")
 
     def __enter__(self) -> Server:
         started = time.monotonic()
@@ -84,12 +100,17 @@ class Server:
             ).stdout.strip()
         else:
             self.process = subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "mlci"), "serve", "--artifacts", str(self.artifacts)],
+                self.command,
                 env={**os.environ, **self.env},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # so __exit__ stops the server's own workers too
             )
-        wait_ready(self.port)
+        try:
+            wait_ready(self.port, self.ready)
+        except BaseException:
+            self.__exit__()
+            raise
         self.ready_seconds = time.monotonic() - started
         return self
 
@@ -97,11 +118,124 @@ class Server:
         if self.container:
             subprocess.run([mlci_image.docker_binary(), "rm", "-f", self.container], capture_output=True, check=False)
         if self.process is not None:
-            self.process.terminate()
+            os.killpg(self.process.pid, 15)
             self.process.wait(timeout=30)
+            self.process = None
 
 
-def wrk(port: int, body: str, connections: int, seconds: int, threads: int = 1) -> dict[str, float]:
+def mlci_server(artifacts: Path, port: int, extra_env: dict[str, str], image: str | None = None) -> Server:
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", **extra_env}
+    return Server([str(ROOT / ".venv" / "bin" / "mlci"), "serve", "--artifacts", str(artifacts)], port, env, image)
+
+
+def mlflow_env(cache: Path) -> Path:
+    """A bench-only venv with mlflow-skinny and the project's own versions of the model stack (MLflow 3 saves
+    scikit-learn models with skops by default, as mlci does)."""
+    python = cache / "bin" / "python"
+    pins = [
+        f"{name}=={importlib.metadata.version(name)}" for name in ("scikit-learn", "numpy", "scipy", "pandas", "skops")
+    ]
+    wanted = " ".join(["mlflow-skinny==3.17.*", "uvicorn", *pins])
+    marker = cache / "installed.txt"
+    if python.exists() and marker.is_file() and marker.read_text() == wanted:
+        return cache
+    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+    subprocess.run([uv, "venv", "-q", "--clear", "--python", sys.executable, str(cache)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(python), *wanted.split()],
+        check=True,
+        env={**os.environ, "VIRTUAL_ENV": str(cache)},
+    )
+    marker.write_text(wanted)
+    return cache
+
+
+SAVE_MLFLOW_MODEL = """
+import json, pickle, sys
+import mlflow.sklearn, pandas as pd
+from mlflow.models import infer_signature
+model = pickle.load(open(sys.argv[1], "rb"))
+frame = pd.read_pickle(sys.argv[2])
+mlflow.sklearn.save_model(model, sys.argv[3], pyfunc_predict_fn="predict_proba",
+                          signature=infer_signature(frame, model.predict_proba(frame)),
+                          skops_trusted_types=json.loads(sys.argv[4]))
+"""
+
+
+def mlflow_server(env_dir: Path, model_dir: Path, port: int) -> Server:
+    """`mlflow models serve --env-manager local`; it runs uvicorn from PATH, so the bench venv goes first."""
+    command = [str(env_dir / "bin" / "mlflow"), "models", "serve", "-m", str(model_dir), "--env-manager", "local"]
+    command += ["-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    env = {
+        "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "OMP_NUM_THREADS": "1",
+        "MLFLOW_TRACKING_URI": f"file:{model_dir.parent / 'mlruns'}",
+    }
+    return Server(command, port, env, ready="/ping")
+
+
+def save_for_mlflow(artifacts: Path, env_dir: Path, work: Path) -> tuple[Path, Any]:
+    """The very pipeline `mlci serve` loads, handed over by pickle (same library versions on both sides)."""
+    from mlci.model import TRUSTED_TYPES
+    from mlci.serve.bundle import load_bundle
+    from mlci.serve.request import to_frame
+
+    bundle = load_bundle(artifacts, environ={})
+    (work / "model.pkl").write_bytes(pickle.dumps(bundle.model))
+    frame = to_frame([first_record(artifacts)], bundle.schema)
+    frame.to_pickle(work / "frame.pkl")
+    model_dir = work / "mlflow-model"
+    subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-c",
+            SAVE_MLFLOW_MODEL,
+            str(work / "model.pkl"),
+            str(work / "frame.pkl"),
+            str(model_dir),
+            json.dumps(list(TRUSTED_TYPES)),  # mlci's own allowlist for the same pipeline
+        ],
+        check=True,
+        cwd=work,  # outside the project, or MLflow spends ~15 s inferring requirements from uv.lock
+    )
+    return model_dir, bundle
+
+
+def post(port: int, body: str) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/{'invocations' if 'dataframe_records' in body else 'predict'}",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status), json.loads(response.read())
+
+
+def batch_agreement(bundle: Any, records: list[dict[str, Any]], batch_rows: int) -> dict[str, float]:
+    """Batched vs row-by-row answers on holdout rows: label mismatches and the largest probability difference."""
+    import numpy as np
+
+    from mlci.serve.request import to_frame
+
+    alone = [bundle.predict(to_frame([r], bundle.schema)) for r in records]
+    batched_labels: list[Any] = []
+    batched_proba: list[list[float]] = []
+    for start in range(0, len(records), batch_rows):
+        labels, proba = bundle.predict(to_frame(records[start : start + batch_rows], bundle.schema))
+        batched_labels += labels
+        batched_proba += proba or []
+    diff = (
+        np.abs(np.array(batched_proba) - np.array([a[1][0] for a in alone if a[1]])) if batched_proba else np.zeros(1)
+    )
+    return {
+        "rows": float(len(records)),
+        "label_mismatches": float(sum(a[0][0] != b for a, b in zip(alone, batched_labels, strict=True))),
+        "max_abs_proba_diff": float(diff.max()),
+    }
+
+
+def wrk(port: int, path: str, body: str, connections: int, seconds: int) -> dict[str, float]:
+    threads = 1 if connections == 1 else 2
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n'
@@ -117,7 +251,7 @@ def wrk(port: int, body: str, connections: int, seconds: int, threads: int = 1) 
             "--latency",
             "-s",
             script.name,
-            f"http://127.0.0.1:{port}/predict",
+            f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
         text=True,
@@ -183,58 +317,121 @@ def image_figures(tag: str, artifacts: Path) -> dict[str, Any]:
     return {"size_mb": size / 1e6, "layers": layers, "code_only_rebuild_s": rebuild}
 
 
+CLIENTS = (1, 16, 50)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts")
-    parser.add_argument("--image", help="benchmark this container image instead of a local `mlci serve`")
-    parser.add_argument("--port", type=int, default=8777)
-    parser.add_argument("--seconds", type=int, default=15, help="length of each single-row run")
-    parser.add_argument("--load-seconds", type=int, default=60, help="length of the 50-client run")
+    parser.add_argument("--image", help="also: image figures, and the container instead of a local `mlci serve`")
+    parser.add_argument("--port", type=int, default=8777, help="first of three 127.0.0.1 ports")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each 1- and 16-client run")
+    parser.add_argument("--load-seconds", type=int, default=60, help="length of each 50-client run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per server and client count (medians reported)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_serve: wrk not found (Debian: apt-get install wrk)")
+    if not (args.artifacts / "run.json").is_file():
+        sys.exit(f"bench_serve: {args.artifacts} has no run.json; run `mlci run` (make run) first")
+    results: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
     record = first_record(args.artifacts)
-    body = json.dumps({"records": [record]})
-    results: dict[str, Any] = {
-        "in_process_calls_per_s": in_process_calls_per_second(args.artifacts, record, args.seconds)
+    env_dir = mlflow_env(ROOT / "bench" / "results" / "mlflow-venv")
+    with tempfile.TemporaryDirectory(prefix="mlci-bench-") as temp:
+        model_dir, bundle = save_for_mlflow(args.artifacts, env_dir, Path(temp))
+        holdout_records = holdout_rows(args.artifacts)[:1000]
+        results["batch_agreement"] = batch_agreement(bundle, holdout_records, bundle.limits.batching.max_batch_rows)
+        results["batching"] = bundle.metadata["limits"]
+        results["in_process_calls_per_s"] = in_process_calls_per_second(args.artifacts, record, args.seconds)
+        mlci_body = json.dumps({"records": [record]})
+        mlflow_body = json.dumps({"dataframe_records": [record]})
+        servers = {
+            "mlci": (mlci_server(args.artifacts, args.port, {}, args.image), "/predict", mlci_body),
+            "mlci unbatched": (
+                mlci_server(args.artifacts, args.port + 1, {"MLCI_MAX_WAIT_MS": "0"}),
+                "/predict",
+                mlci_body,
+            ),
+            "mlflow": (mlflow_server(env_dir, model_dir, args.port + 2), "/invocations", mlflow_body),
+        }
+        runs: dict[str, dict[int, list[dict[str, float]]]] = {name: {c: [] for c in CLIENTS} for name in servers}
+        with servers["mlci"][0] as ours, servers["mlci unbatched"][0], servers["mlflow"][0]:
+            results["ready_s"] = ours.ready_seconds
+            ours_answer = post(args.port, mlci_body)[1]
+            theirs_answer = post(args.port + 2, mlflow_body)[1]
+            results["same_answer"] = bool(
+                max(
+                    abs(a - b)
+                    for a, b in zip(ours_answer["probabilities"][0], theirs_answer["predictions"][0], strict=True)
+                )
+                == 0
+            )
+            for repeat in range(args.repeats):
+                for clients in CLIENTS:
+                    seconds = args.load_seconds if clients == 50 else args.seconds
+                    for name, (server, path, body) in servers.items():
+                        figures = wrk(server.port, path, body, clients, seconds)
+                        runs[name][clients].append(figures)
+                        print(
+                            f"[{repeat + 1}/{args.repeats}] {name:>14} {clients:>2} clients: {figures['rps']:7.0f} req/s "
+                            f"p50 {figures['p50_ms']:6.1f} ms p99 {figures['p99_ms']:6.1f} ms errors {figures['errors']:.0f} "
+                            f"(load {os.getloadavg()[0]:.1f})",
+                            file=sys.stderr,
+                        )
+            metrics = urllib.request.urlopen(f"http://127.0.0.1:{args.port}/metrics", timeout=5).read().decode()
+            results["mlci_batches"] = {
+                key: float(value)
+                for key, value in re.findall(
+                    r"^mlci_(batch_rows_sum|batch_rows_count|rejected_total) (\S+)$", metrics, re.M
+                )
+            }
+    results["load_after"] = os.getloadavg()
+    results["runs"] = runs
+    results["median"] = {
+        name: {clients: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for clients, rs in by_c.items()}
+        for name, by_c in runs.items()
     }
     if args.image:
         results["image"] = image_figures(args.image, args.artifacts)
-    for workers in (1, 2):
-        with Server(args.artifacts, args.port, workers, args.image) as server:
-            results[f"w{workers}_ready_s"] = server.ready_seconds
-            results[f"w{workers}_single"] = wrk(args.port, body, connections=4, seconds=args.seconds)
-            load_seconds = args.load_seconds if workers == 1 else max(10, args.load_seconds // 2)
-            results[f"w{workers}_50_clients"] = wrk(args.port, body, connections=50, seconds=load_seconds, threads=2)
-            results[f"w{workers}_50_clients"]["seconds"] = load_seconds
-    ready = []
-    for _ in range(3):
-        with Server(args.artifacts, args.port, 1, args.image) as server:
-            ready.append(server.ready_seconds)
-    results["ready_s_median_of_3"] = statistics.median(ready)
-    ratio = results["w1_single"]["rps"] / results["in_process_calls_per_s"]
-    results["served_over_in_process"] = ratio
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "serve.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"| in-process single-row predict_proba | {results['in_process_calls_per_s']:.0f} calls/s |")
-    for workers in (1, 2):
-        single, load = results[f"w{workers}_single"], results[f"w{workers}_50_clients"]
-        print(
-            f"| {workers} worker(s), 4 connections, single row | {single['rps']:.0f} req/s, p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, errors {single['errors']:.0f} |"
-        )
-        print(
-            f"| {workers} worker(s), 50 clients {load['seconds']} s | {load['rps']:.0f} req/s, {load['requests']:.0f} requests, p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms, errors {load['errors']:.0f} |"
-        )
-    print(f"| served / in-process (1 worker) | {ratio:.2f}x (goal >= 0.7x) |")
-    print(f"| start to /ready (median of 3) | {results['ready_s_median_of_3']:.2f} s |")
+    print_table(results, args)
+    return 0
+
+
+def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
+    median = results["median"]
+    print(
+        f"{os.cpu_count()} cores; load average {results['load_before'][0]:.1f} before, {results['load_after'][0]:.1f} after; "
+        f"medians of {args.repeats} runs ({args.seconds} s each, {args.load_seconds} s at 50 clients)\n"
+    )
+    print(
+        f"In-process single-row predict_proba: **{results['in_process_calls_per_s']:.0f} calls/s** (one OpenMP thread)\n"
+    )
+    print("| server (1 worker) | clients | req/s | p50 ms | p99 ms | errors | x unbatched | x MLflow |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in median:
+        for clients, m in median[name].items():
+            base, mlflow = median["mlci unbatched"][clients]["rps"], median["mlflow"][clients]["rps"]
+            print(
+                f"| {name} | {clients} | {m['rps']:.0f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['errors']:.0f} "
+                f"| {m['rps'] / base:.2f} | {m['rps'] / mlflow:.2f} |"
+            )
+    batches = results["mlci_batches"]
+    agreement = results["batch_agreement"]
+    print(
+        f"\nmlci batching {results['batching']}: mean batch {batches['batch_rows_sum'] / max(batches['batch_rows_count'], 1):.1f} rows "
+        f"over the whole run, {batches['rejected_total']:.0f} rejected; batched vs row by row on {agreement['rows']:.0f} holdout rows: "
+        f"{agreement['label_mismatches']:.0f} label mismatches, max |probability difference| {agreement['max_abs_proba_diff']:.3g}; "
+        f"mlci and MLflow give identical probabilities: {results['same_answer']}; mlci start to /ready {results['ready_s']:.2f} s"
+    )
     if args.image:
         figures = results["image"]
-        print(f"| image size | {figures['size_mb']:.0f} MB |")
-        print(f"| code-only rebuild | {figures['code_only_rebuild_s']:.1f} s |")
+        print(
+            f"\n| image size | {figures['size_mb']:.0f} MB |\n| code-only rebuild | {figures['code_only_rebuild_s']:.1f} s |"
+        )
         for size, command in figures["layers"]:
             print(f"| layer {size} | `{command}` |")
-    return 0
 
 
 if __name__ == "__main__":
