@@ -156,3 +156,14 @@ def test_duplicate_header_names_are_refused(template: Path, tmp_path: Path, caps
     code, _, err = init(template, table, "--target", "target", capsys=capsys)
     assert code == 2
     assert "duplicate column name 'a'" in err
+
+
+def test_the_example_copy_matches_the_bundled_example() -> None:
+    """`mlci init` replaces files identical to tests/example freely: while this repository still holds the
+    bundled example, its files and the copy must be the same bytes, or a fresh template would refuse to init."""
+    if (ROOT / "params.yaml").read_bytes() != (EXAMPLE / "params.yaml").read_bytes() and not (
+        ROOT / "data" / "abalone.csv"
+    ).exists():
+        pytest.skip("this project has adopted its own data")
+    for relative in ("params.yaml", "data/abalone.csv", "data/schema.yaml", "data/README.md"):
+        assert (ROOT / relative).read_bytes() == (EXAMPLE / relative).read_bytes(), relative
