@@ -20,12 +20,14 @@ Goals: 50 clients, 1 worker: >= 5x the unbatched req/s, p99 <= 100 ms, 0 errors 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import os
 import pickle
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,6 +128,17 @@ class Server:
 def mlci_server(artifacts: Path, port: int, extra_env: dict[str, str], image: str | None = None) -> Server:
     env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", **extra_env}
     return Server([str(ROOT / ".venv" / "bin" / "mlci"), "serve", "--artifacts", str(artifacts)], port, env, image)
+
+
+def baseline_server(ref: str, work: Path, artifacts: Path, port: int) -> Server:
+    """`mlci serve` as it was at a git ref (e.g. before batching), from `git archive`, on the same venv."""
+    source = work / "baseline"
+    source.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", "PYTHONPATH": str(source / "src")}
+    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "mlci.serve", "--artifacts", str(artifacts)]
+    return Server(command, port, env)
 
 
 def mlflow_env(cache: Path) -> Path:
@@ -328,11 +341,18 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each 1- and 16-client run")
     parser.add_argument("--load-seconds", type=int, default=60, help="length of each 50-client run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per server and client count (medians reported)")
+    parser.add_argument(
+        "--baseline-ref", help="also serve with the code at this git ref (e.g. the commit before batching)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_serve: wrk not found (Debian: apt-get install wrk)")
     if not (args.artifacts / "run.json").is_file():
         sys.exit(f"bench_serve: {args.artifacts} has no run.json; run `mlci run` (make run) first")
+    # One OpenMP thread, as every server here has: on a busy host OpenMP's spinning threads slow a single-row
+    # call by two orders of magnitude, and the servers inherit this setting.
+    one_thread_per_worker()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers started here are stopped too
     results: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
     record = first_record(args.artifacts)
     env_dir = mlflow_env(ROOT / "bench" / "results" / "mlflow-venv")
@@ -353,8 +373,15 @@ def main() -> int:
             ),
             "mlflow": (mlflow_server(env_dir, model_dir, args.port + 2), "/invocations", mlflow_body),
         }
+        if args.baseline_ref:
+            baseline = baseline_server(args.baseline_ref, Path(temp), args.artifacts, args.port + 3)
+            servers[f"mlci at {args.baseline_ref}"] = (baseline, "/predict", mlci_body)
         runs: dict[str, dict[int, list[dict[str, float]]]] = {name: {c: [] for c in CLIENTS} for name in servers}
-        with servers["mlci"][0] as ours, servers["mlci unbatched"][0], servers["mlflow"][0]:
+        with contextlib.ExitStack() as running:
+            ours = running.enter_context(servers["mlci"][0])
+            for name, (server, _, _) in servers.items():
+                if name != "mlci":
+                    running.enter_context(server)
             results["ready_s"] = ours.ready_seconds
             ours_answer = post(args.port, mlci_body)[1]
             theirs_answer = post(args.port + 2, mlflow_body)[1]
@@ -408,14 +435,18 @@ def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"In-process single-row predict_proba: **{results['in_process_calls_per_s']:.0f} calls/s** (one OpenMP thread)\n"
     )
-    print("| server (1 worker) | clients | req/s | p50 ms | p99 ms | errors | x unbatched | x MLflow |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    baseline = next((name for name in median if name.startswith("mlci at ")), None)
+    versus = ["mlci unbatched", *([baseline] if baseline else []), "mlflow"]
+    print(
+        f"| server (1 worker) | clients | req/s | p50 ms | p99 ms | errors | {' | '.join(f'x {v}' for v in versus)} |"
+    )
+    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(versus))
     for name in median:
         for clients, m in median[name].items():
-            base, mlflow = median["mlci unbatched"][clients]["rps"], median["mlflow"][clients]["rps"]
+            ratios = " | ".join(f"{m['rps'] / median[v][clients]['rps']:.2f}" for v in versus)
             print(
                 f"| {name} | {clients} | {m['rps']:.0f} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['errors']:.0f} "
-                f"| {m['rps'] / base:.2f} | {m['rps'] / mlflow:.2f} |"
+                f"| {ratios} |"
             )
     batches = results["mlci_batches"]
     agreement = results["batch_agreement"]

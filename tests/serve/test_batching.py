@@ -97,9 +97,11 @@ class EchoModel:
         self.gate = threading.Event()
         self.gate.set()
         self.calls: list[list[int]] = []
+        self.threads: list[str] = []
 
     def __call__(self, records: Records) -> Scored:
         self.gate.wait()
+        self.threads.append(threading.current_thread().name)
         ids = [int(record["id"]) for record in records]
         self.calls.append(ids)
         if any(i < 0 for i in ids):
@@ -117,6 +119,7 @@ def requests_of(sizes: list[int], first_id: int = 0) -> list[Records]:
 
 async def hold_then_queue(batcher: Batcher, model: EchoModel, queued: list[Records]) -> list[Scored]:
     """One request occupies the scoring thread on a closed gate; `queued` then wait in the queue; release."""
+    batcher.inline_lone = False  # a lone request scored on the event loop would hold the loop, not the thread
     model.gate.clear()
     first = asyncio.ensure_future(batcher.submit([{"id": 10_000}]))
     await until_async(lambda: batcher.scoring_requests == 1, "the first request is being scored")
@@ -157,6 +160,7 @@ def test_a_failing_request_does_not_fail_its_batch_mates() -> None:
     batcher = Batcher(model, BatchSettings(max_batch_rows=8, max_wait_ms=50))
 
     async def scenario() -> list[Any]:
+        batcher.inline_lone = False
         model.gate.clear()
         first = asyncio.ensure_future(batcher.submit([{"id": 100}]))
         await until_async(lambda: batcher.scoring_requests == 1, "the first request is being scored")
@@ -183,6 +187,7 @@ def test_a_lone_request_is_scored_without_waiting_for_company() -> None:
         return answer
 
     assert asyncio.run(scenario()) == ([7], [[7.0]])
+    assert model.threads == [threading.current_thread().name]  # on the event loop: no hand-off to the thread
 
 
 # --- the app with the real model, held on a gate --------------------------------------------------------------
@@ -209,6 +214,7 @@ def gated(bundle: Bundle) -> Iterator[tuple[TestClient, GatedModel]]:
     model = GatedModel(bundle.model)
     limits = replace(bundle.limits, max_batch=4, batching=BatchSettings(max_batch_rows=6, max_queue_rows=6))
     with TestClient(create_app(replace(bundle, model=model, limits=limits))) as client:
+        client.app.state.batcher.inline_lone = False  # type: ignore[attr-defined]  # hold the thread, not the loop
         yield client, model
     model.gate.set()
 

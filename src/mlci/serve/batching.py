@@ -115,6 +115,9 @@ class Batcher:
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        # A lone request (nothing else queued or arriving) is scored on the event loop, as without batching:
+        # there is nothing to overlap with, and the two thread hand-offs cost milliseconds on a busy host.
+        self.inline_lone = True
 
     @property
     def queued_rows(self) -> int:
@@ -196,15 +199,23 @@ class Batcher:
             taken = batch_size([len(item.records) for item in self._queue], self.settings)
             batch = [self._queue.popleft() for _ in range(taken)]
             self._queued_rows -= sum(len(item.records) for item in batch)
-            await self._score_batch(batch)
+            inline = self.inline_lone and len(batch) == 1 and not self._queue and self._arriving == 0
+            try:
+                await self._score_batch(batch, inline=inline)
+            except Exception as exc:  # a bug here must fail these callers, not stop the loop
+                for item in batch:
+                    _settle(item.future, error=exc)
 
-    async def _score_batch(self, batch: list[_Pending]) -> None:
+    async def _score_batch(self, batch: list[_Pending], *, inline: bool = False) -> None:
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         self._scoring = len(batch)
         records = [record for item in batch for record in item.records]
         try:
-            scored = await loop.run_in_executor(self._executor, self._score, records)
+            if inline:
+                scored = self._score(records)
+            else:
+                scored = await loop.run_in_executor(self._executor, self._score, records)
             parts = split(scored, [len(item.records) for item in batch])
         except Exception as exc:
             if len(batch) == 1:
