@@ -24,7 +24,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 # What a clone would not have, or what only this machine's runs made.
 _NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv", ".tools", "artifacts", ".artifacts*", "__pycache__", ".*_cache", ".coverage", "coverage.xml"
+    ".git", ".venv*", ".tools", "artifacts", ".artifacts*", "__pycache__", ".*_cache", ".coverage", "coverage.xml"
 )
 
 
@@ -105,7 +105,25 @@ print(json.dumps(answer.json()))
 def copy_repository(to: Path) -> Path:
     """The repository as a clone would have it, back to a fresh template: the bundled example (kept under
     tests/example) in place of whatever data this project adopted, so the self-test holds after `mlci init`."""
-    shutil.copytree(ROOT, to, ignore=_NOT_IN_A_CLONE)
+    if (ROOT / ".git").exists():
+        # What git would commit (tracked, or new and not ignored): never local venvs, caches or bench results.
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .split("\0")
+        )
+        for name in filter(None, listed):
+            source = ROOT / name
+            if source.is_file():
+                (to / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, to / name)
+    else:
+        shutil.copytree(ROOT, to, ignore=_NOT_IN_A_CLONE)
     example = to / "tests" / "example"
     shutil.rmtree(to / "data")
     shutil.copytree(example / "data", to / "data")
@@ -124,6 +142,8 @@ class Adoption:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLCI_", "PYTEST_", "COV_CORE"))}
         env["PYTHONPATH"] = str(self.root / "src")  # the copy's code, not the installed editable one
+        # deepchecks' environment (~0.9 GB) is not copied: the copy uses this checkout's, as it uses its .venv
+        env["MLCI_CHECKS_PYTHON"] = str(ROOT / ".venv-checks" / "bin" / "python")
         env.pop("GITHUB_ACTIONS", None)
         env.pop("CI", None)
         return env
