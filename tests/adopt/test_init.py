@@ -167,3 +167,16 @@ def test_the_example_copy_matches_the_bundled_example() -> None:
         pytest.skip("this project has adopted its own data")
     for relative in ("params.yaml", "data/abalone.csv", "data/schema.yaml", "data/README.md"):
         assert (ROOT / relative).read_bytes() == (EXAMPLE / relative).read_bytes(), relative
+
+
+def test_the_image_settings_are_kept(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The image name, registry and serving limits are the team's, not the data's: init keeps them as written."""
+    table = tmp_path / "data.csv"
+    synthetic_frame("binary").to_csv(table, index=False)
+    example = (template / "params.yaml").read_text(encoding="utf-8")
+    assert init(template, table, "--target", "target", "--id", "row_id", capsys=capsys)[0] == 0
+    written = (template / "params.yaml").read_text(encoding="utf-8")
+    assert written[written.index("\nimage:") :] == example[example.index("\nimage:") :]
+    (template / "params.yaml").write_text(written.replace("name: mlci-model", "name: acme-churn"), encoding="utf-8")
+    assert init(template, table, "--target", "target", "--force", capsys=capsys)[0] == 0
+    assert load_params(template / "params.yaml").image.name == "acme-churn"

@@ -7,10 +7,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from mlci.adopt.plan import Plan, TaskChoice, make_plan
-from mlci.adopt.render import BEHAVIOR_TESTS, data_card, params_yaml
+from mlci.adopt.render import BEHAVIOR_TESTS, data_card, image_block, params_yaml
 from mlci.artifacts import write_atomic
 from mlci.checks.schema import dump_schema, infer_schema
 from mlci.config import parse_params
@@ -35,18 +33,11 @@ def _is_example(root: Path, relative: Path) -> bool:
     return mine.is_file() and example.is_file() and mine.read_bytes() == example.read_bytes()
 
 
-def _image_settings(root: Path) -> tuple[str, str]:
-    """Keep the image name and registry a team already set; they are not about the data."""
-    name, registry = "mlci-model", "ghcr.io/OWNER/mlci-model"
+def _current_params(root: Path) -> str:
     try:
-        current = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
-        image = current.get("image") if isinstance(current, dict) else None
-        if isinstance(image, dict):
-            name = str(image.get("name") or name)
-            registry = str(image.get("registry") or registry)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        pass
-    return name, registry
+        return (root / "params.yaml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def init_project(
@@ -63,7 +54,7 @@ def init_project(
     plan = make_plan(frame, data_file=name, target=target, task=task, id_column=id_column, where=str(source))
 
     data_rel = Path("data") / name
-    params_text = params_yaml(plan, image_name=_image_settings(root)[0], registry=_image_settings(root)[1])
+    params_text = params_yaml(plan, image_block=image_block(_current_params(root)))
     params = parse_params(params_text, source=str(root / "params.yaml"), root=root)  # what we write must load
     schema_text = dump_schema(infer_schema(frame, params), str(data_rel))
     sha256 = file_sha256(source)

@@ -19,7 +19,28 @@ def _mapping(values: Mapping[str, float]) -> str:
     return "{" + ", ".join(f"{k}: {v:g}" for k, v in values.items()) + "}"
 
 
-def params_yaml(plan: Plan, *, image_name: str, registry: str) -> str:
+# The serving image's settings when the project has none to keep (they are not about the data).
+DEFAULT_IMAGE_BLOCK = """\
+image:
+  name: mlci-model
+  registry: ghcr.io/OWNER/mlci-model
+"""
+
+
+def image_block(current_params: str) -> str:
+    """The `image:` section of the current params.yaml as written (comments and all), else the default: the
+    image name, registry and serving limits are the team's choices, kept across `mlci init`."""
+    lines = current_params.splitlines(keepends=True)
+    for start, line in enumerate(lines):
+        if line.rstrip() == "image:":
+            end = start + 1
+            while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t#"):
+                end += 1
+            return "".join(lines[start:end]).rstrip("\n") + "\n"
+    return DEFAULT_IMAGE_BLOCK
+
+
+def params_yaml(plan: Plan, *, image_block: str) -> str:
     id_line = (
         f"  id_column: {json.dumps(plan.id_column)}  # stable row id, read as text: the split and the PR comparison key on it"
         if plan.id_column
@@ -126,18 +147,7 @@ report:
   max_chars: 65536
   publish_images: false         # true uploads plots to asset.cml.dev (a third-party host)
 
-image:
-  name: {json.dumps(image_name)}
-  registry: {json.dumps(registry)}
-  max_size_mb: 400
-  base_image: python:3.11-slim
-  serve:
-    max_body_bytes: 2000000
-    max_batch: 1000
-  smoke:
-    ready_timeout_seconds: 60
-    port: 8765
-"""
+{image_block}"""
 
 
 def data_card(plan: Plan, *, source_name: str, sha256: str) -> str:
