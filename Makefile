@@ -28,7 +28,19 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	  echo "setup: $$($(BIN)/python -c 'import importlib.metadata as m; print(len(list(m.distributions())))') packages in $$(( $$(date +%s) - start ))s"
 	@touch $@
 
-setup: $(VENV)/.synced ## create .venv from the lock file (uv sync --frozen)
+# deepchecks' own environment (checks-env/: its manifest and lock): it pins an older numpy/scikit-learn than the
+# model's stack, so `mlci check` runs it as a subprocess and hands it files. It keeps its Python whatever the
+# core's (uv finds or downloads it).
+CHECKS_VENV := .venv-checks
+CHECKS_PYTHON ?= 3.11
+$(CHECKS_VENV)/.synced: checks-env/pyproject.toml checks-env/uv.lock | $(UV)
+	@echo "setup: creating $(CHECKS_VENV) (deepchecks) from checks-env/uv.lock ..."
+	@start=$$(date +%s); UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CHECKS_VENV) $(UV) sync --project checks-env --frozen \
+	  --python $(CHECKS_PYTHON) --compile-bytecode --quiet; \
+	  echo "setup: $(CHECKS_VENV) in $$(( $$(date +%s) - start ))s"
+	@touch $@
+
+setup: $(VENV)/.synced $(CHECKS_VENV)/.synced ## create .venv and .venv-checks (deepchecks) from their locks (uv sync --frozen)
 
 run: setup ## train, evaluate and write artifacts/ on the bundled data
 	$(BIN)/mlci run --out $(OUT)
@@ -68,7 +80,7 @@ report: setup ## render $(OUT)/comparison.json (+ checks) into $(OUT)/report.md
 # --- end compare + report ---
 
 clean: ## remove the venv, artifacts and caches
-	rm -rf $(VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
+	rm -rf $(VENV) $(CHECKS_VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
 
 # --- data and model checks (issue 4) ----------------------------------------------------------------------------
 .PHONY: check

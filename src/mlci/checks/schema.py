@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import ValidationError
@@ -96,6 +97,9 @@ def _pandera_schema(spec: SchemaSpec) -> Any:
 
 
 def _shown(value: object) -> str:
+    # NumPy 2 shows its scalars as `np.int64(1000)`: show the value as the table holds it.
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -78,31 +78,15 @@ def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, pa
     )
 
 
-def _on_split(
-    name: SuiteName, checked: CheckFrame, *, params: Params, command: str, out: Path, timer: StageTimer, **extra: Any
-) -> SuiteSummary:
-    """A two-data-set suite on the split `mlci run` would make; an empty side fails the suite instead."""
-    from mlci.checks.suites import SuiteInput, run_suite
-
+def _split(checked: CheckFrame, params: Params) -> tuple[CheckFrame, CheckFrame]:
+    """The split `mlci run` would make."""
     mask = split_masks(checked, params)
-    train, test = checked.subset(~mask), checked.subset(mask)
-    with timer.stage(name, f"{train.rows} train + {test.rows} test rows"):
-        if train.rows == 0 or test.rows == 0:
-            return _split_failure(name, command, train.rows, test.rows, params)
-        return run_suite(name, SuiteInput(train=train, test=test, **extra), params=params, command=command, out=out)
-
-
-def _prebuild(params: Params, names: tuple[SuiteName, ...]) -> None:
-    """Build every suite once before any work, so a config mistake exits 2 before anything is written."""
-    from mlci.checks.suites import build_suite, quiet_deepchecks
-
-    with quiet_deepchecks():
-        for name in names:
-            build_suite(name, params.checks, params.data.task, params.where)
+    return checked.subset(~mask), checked.subset(mask)
 
 
 def _check_data(args: argparse.Namespace) -> int:
     from mlci.checks import schema
+    from mlci.checks.suites import DeepchecksRun, SuiteInput
     from mlci.dataset import read_frame
 
     params = load_params(args.params)
@@ -112,18 +96,19 @@ def _check_data(args: argparse.Namespace) -> int:
     spec = schema.load_schema(params)
     timer = StageTimer()
     command = "mlci check data"
-    with timer.stage("import deepchecks"):
-        _prebuild(params, ("data_integrity", "train_test_validation"))
-    from mlci.checks.suites import SuiteInput, run_suite
-
     out = args.artifacts / "checks"
     config = params.checks
-    summaries = []
-    with timer.stage("schema", f"{len(raw)} rows, {len(spec.columns)} declared columns"):
-        checked = check_frame(raw, params)
-        rows: dict[str, int | None] = {"train": len(raw), "test": None}
-        summaries.append(
-            SuiteSummary(
+    checked = check_frame(raw, params)
+    train, test = _split(checked, params)
+    runs: list[tuple[SuiteName, SuiteInput]] = [("data_integrity", SuiteInput(train=checked))]
+    if train.rows and test.rows:
+        runs.append(("train_test_validation", SuiteInput(train=train, test=test)))
+    # The runner builds every suite (a params.yaml mistake exits 2 before anything is written), then runs them
+    # while the schema is checked here.
+    with DeepchecksRun(params, ("data_integrity", "train_test_validation"), runs, command) as deepchecks:
+        with timer.stage("schema", f"{len(raw)} rows, {len(spec.columns)} declared columns"):
+            rows: dict[str, int | None] = {"train": len(raw), "test": None}
+            schema_summary = SuiteSummary(
                 suite="schema",
                 command=command,
                 outcomes=schema.validate(raw, spec, checked.id_column),
@@ -131,13 +116,13 @@ def _check_data(args: argparse.Namespace) -> int:
                 rows_sampled=rows,
                 sample_rows=None,
             )
-        )
-    with timer.stage("data_integrity", f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows"):
-        summaries.append(
-            run_suite("data_integrity", SuiteInput(train=checked), params=params, command=command, out=out)
-        )
-    summaries.append(_on_split("train_test_validation", checked, params=params, command=command, out=out, timer=timer))
-    return _finish(summaries, out)
+        sides = f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows; {train.rows} train + {test.rows} test"
+        with timer.stage("deepchecks data_integrity, train_test_validation", sides):
+            found = deepchecks.summaries(out)
+    split = found.get("train_test_validation") or _split_failure(
+        "train_test_validation", command, train.rows, test.rows, params
+    )
+    return _finish([schema_summary, found["data_integrity"], split], out)
 
 
 def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
@@ -158,7 +143,7 @@ def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
 
 
 def _read_importance(artifacts: Path) -> pd.Series | None:
-    """The run's permutation importance, so deepchecks does not recompute it (clipped at 0, summing to 1)."""
+    """The run's permutation importance, so nothing recomputes it (clipped at 0, summing to 1)."""
     path = artifacts / "feature_importance.csv"
     if not path.is_file():
         return None
@@ -170,8 +155,26 @@ def _read_importance(artifacts: Path) -> pd.Series | None:
     return values / total if total > 0 else None
 
 
+def _importance(model: Any, test: CheckFrame, params: Params) -> pd.Series | None:
+    """Permutation importance on up to 2,000 holdout rows, for a run that wrote none (deepchecks cannot compute
+    it: the model stays in this environment). checks.feature_importance_timeout 0 leaves it out."""
+    if params.checks.feature_importance_timeout == 0 or test.label is None or test.rows == 0:
+        return None
+    from sklearn.inspection import permutation_importance
+
+    rows = test.frame.sample(n=min(test.rows, 2000), random_state=params.checks.seed)
+    features = rows[list(test.features)]
+    result = permutation_importance(
+        model, features, rows[test.label], n_repeats=3, random_state=params.checks.seed, n_jobs=1
+    )
+    values = pd.Series(result["importances_mean"], index=list(test.features)).clip(lower=0.0)
+    total = float(values.sum())
+    return values / total if total > 0 else None
+
+
 def _check_model(args: argparse.Namespace) -> int:
     from mlci.checks.gates import gate_outcomes, read_metrics
+    from mlci.checks.suites import DeepchecksRun, SuiteInput
     from mlci.dataset import load_dataset
     from mlci.model_io import load_model_dir
 
@@ -181,8 +184,6 @@ def _check_model(args: argparse.Namespace) -> int:
     data = load_dataset(params)
     timer = StageTimer()
     command = "mlci check model"
-    with timer.stage("import deepchecks"):
-        _prebuild(params, ("model_evaluation",))
     out = args.artifacts / "checks"
     id_column = params.data.id_column
     columns = [data.ids.rename(id_column)] if id_column else []
@@ -195,16 +196,21 @@ def _check_model(args: argparse.Namespace) -> int:
         categorical=data.categorical,
         keys=data.ids,
     )
-    evaluation = _on_split(
-        "model_evaluation",
-        checked,
-        params=params,
-        command=command,
-        out=out,
-        timer=timer,
-        model=model,
-        feature_importance=_read_importance(args.artifacts),
-        single_dataset="Test",
+    train, test = _split(checked, params)
+    runs: list[tuple[SuiteName, SuiteInput]] = []
+    if train.rows and test.rows:
+        importance = _read_importance(args.artifacts)
+        if importance is None:
+            with timer.stage("feature importance", "the run wrote none"):
+                importance = _importance(model, test, params)
+        inputs = SuiteInput(train=train, test=test, model=model, feature_importance=importance, single_dataset="Test")
+        runs.append(("model_evaluation", inputs))
+    with timer.stage("predict", "train and test samples for deepchecks"):
+        deepchecks = DeepchecksRun(params, ("model_evaluation",), runs, command)
+    with deepchecks, timer.stage("deepchecks model_evaluation", f"{train.rows} train + {test.rows} test rows"):
+        found = deepchecks.summaries(out)
+    evaluation = found.get("model_evaluation") or _split_failure(
+        "model_evaluation", command, train.rows, test.rows, params
     )
     rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
     gates = SuiteSummary(
@@ -219,18 +225,18 @@ def _check_model(args: argparse.Namespace) -> int:
 
 
 def _check_drift(args: argparse.Namespace) -> int:
+    from mlci.checks.suites import DeepchecksRun, SuiteInput
     from mlci.dataset import read_frame
 
     params = load_params(args.params)
     reference = check_frame(read_frame(args.reference, params.data.id_column), params)
     current = check_frame(read_frame(params.data_path, params.data.id_column), params)
     timer = StageTimer()
-    with timer.stage("import deepchecks"):
-        _prebuild(params, ("drift",))
-    from mlci.checks.suites import SuiteInput, run_suite
-
     out = args.artifacts / "checks"
-    with timer.stage("drift", f"{reference.rows} reference vs {current.rows} current rows"):
-        inputs = SuiteInput(train=reference, test=current)
-        summary = run_suite("drift", inputs, params=params, command="mlci check drift", out=out)
+    runs: list[tuple[SuiteName, SuiteInput]] = [("drift", SuiteInput(train=reference, test=current))]
+    with (
+        DeepchecksRun(params, ("drift",), runs, "mlci check drift") as deepchecks,
+        timer.stage("deepchecks drift", f"{reference.rows} reference vs {current.rows} current rows"),
+    ):
+        summary = deepchecks.summaries(out)["drift"]
     return _finish([summary], out)
