@@ -89,7 +89,10 @@ def bench_size(rows: int, work: Path, repeats: int, checks: bool, full: bool) ->
         out.append((name, wall, cpu, max(r[2] for r in runs), note or f"exit {codes}"))
 
     step("load (read + validate, no training)", [sys.executable, "-c", LOAD, str(work / "params.yaml")], "exit 0")
+    shutil.rmtree(work / "artifacts", ignore_errors=True)  # a failed run must not show the last size's stages
     step("`mlci run`", [MLCI, "run", "--out", "artifacts"])
+    if not (work / "artifacts" / "run.json").is_file():
+        return out
     durations = json.loads((work / "artifacts" / "run.json").read_text())["durations_seconds"]
     out[-1] = (*out[-1][:4], ", ".join(f"{k} {v:.1f}" for k, v in durations.items()))
     if not full:
@@ -118,19 +121,18 @@ def main() -> int:
         sizes.append((args.big, False))
     elif args.big:
         print(f"skipping {args.big:,} rows: {_available_gb():.1f} GB available (< 8 GB)", file=sys.stderr)
-    table: list[tuple[int, str, float, float, float, str]] = []
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}, repeats: {args.repeats}")
+    print("| rows | step | wall s | CPU s | peak MB | notes |")
+    print("|---:|---|---:|---:|---:|---|", flush=True)
     with tempfile.TemporaryDirectory(prefix="mlci-bench-scale-") as temp:
         work = Path(temp)
         shutil.copy(EXAMPLE / "params.yaml", work / "params.yaml")
         shutil.copytree(EXAMPLE / "data", work / "data")
         for rows, full in sizes:
             print(f"{rows:,} rows ...", file=sys.stderr, flush=True)
-            table += [(rows, *entry) for entry in bench_size(rows, work, args.repeats, args.checks, full)]
-    print(f"cores: {os.cpu_count()}, load average after: {os.getloadavg()[0]:.2f}, repeats: {args.repeats}")
-    print("| rows | step | wall s | CPU s | peak MB | notes |")
-    print("|---:|---|---:|---:|---:|---|")
-    for rows, name, wall, cpu, peak, note in table:
-        print(f"| {rows:,} | {name} | {wall:.1f} | {cpu:.1f} | {peak:,.0f} | {note} |")
+            for name, wall, cpu, peak, note in bench_size(rows, work, args.repeats, args.checks, full):
+                print(f"| {rows:,} | {name} | {wall:.1f} | {cpu:.1f} | {peak:,.0f} | {note} |", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -37,11 +37,14 @@ def run_pipeline(
         data = load_dataset(params)
     with timer.stage("split", f"test_size {params.split.test_size}"):
         split = split_dataset(data, params.split, classification=task == "classification")
-    with timer.stage("train", f"{params.model.estimator} on {split.train.rows} rows"):
+    # Every stage runs with one OpenMP thread. Training: HistGradientBoosting's model bytes depend on the
+    # thread count (1 vs 2 threads gave different models on the bundled data), so a pinned count is what
+    # makes "same data and params, same model sha256" hold on any runner, which rebuilding main's baseline
+    # relies on; and on a busy 2-core machine the default pool was 8-30x slower (bundled data 0.3 s vs
+    # 10 s, 100,000 rows 4.8 s vs 37 s). Predicting and permutation importance are many short calls, where
+    # the pool spun 4x longer than one thread took (54 s vs 12 s for importance on 10,000 rows).
+    with threadpool_limits(limits=1), timer.stage("train", f"{params.model.estimator} on {split.train.rows} rows"):
         pipeline = train.fit(train.build(params, data), split.train)
-    # Predicting and permutation importance run with one OpenMP thread: they are many short calls, and on a
-    # busy 2-core machine the default pool spun its workers 4x longer than one thread took (54 s vs 12 s for
-    # importance on 10,000 rows). Training keeps the pool: one long call, where threads pay off.
     with threadpool_limits(limits=1), timer.stage("predict", f"{split.test.rows} holdout rows"):
         predictions = train.predict(pipeline, split.test, task)
     sample = sample_positions(split.test.ids, params.evaluate.sample_rows, params.evaluate.seed)
