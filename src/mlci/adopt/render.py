@@ -87,6 +87,10 @@ model:
 train:
   seed: 42
 
+evaluate:
+  sample_rows: 10000            # permutation importance and plots on at most this many holdout rows; metrics on all
+  seed: 42
+
 metrics:
   primary: {plan.primary}
   report: {_flow(plan.report).replace('"', "")}
@@ -142,6 +146,7 @@ governance:
 
 report:
   bootstrap_resamples: 1000
+  bootstrap_max_rows: 10000     # larger holdouts use DeLong / paired normal / delta-method intervals
   confidence: 0.95
   seed: 20240601
   max_chars: 65536
