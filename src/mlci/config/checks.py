@@ -95,7 +95,7 @@ class ChecksParams(Section):
     feature_importance_timeout: int = Field(
         default=60,
         ge=0,
-        description="seconds deepchecks may spend on permutation importance when the run wrote none; 0 skips it",
+        description="when the run wrote no feature_importance.csv, `mlci check model` computes permutation importance on up to 2,000 holdout rows (deepchecks cannot: the model stays in the core); 0 skips it",
     )
     weak_segments: WeakSegmentsParams = Field(default_factory=WeakSegmentsParams)
     schema_file: Path | None = Field(
