@@ -69,7 +69,7 @@ bench: setup ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/python bench/bench_checks.py
 	$(BIN)/python bench/bench_compare.py
 
-# --- compare + report (issue 5) ---
+# --- compare + report ---
 BASELINE ?=
 
 compare: setup ## compare $(OUT) with a baseline run on the same rows: make compare BASELINE=dir (empty: no baseline)
@@ -77,12 +77,12 @@ compare: setup ## compare $(OUT) with a baseline run on the same rows: make comp
 
 report: setup ## render $(OUT)/comparison.json (+ checks) into $(OUT)/report.md
 	$(BIN)/mlci report --artifacts $(OUT)
-# --- end compare + report ---
+
 
 clean: ## remove the venv, artifacts and caches
 	rm -rf $(VENV) $(CHECKS_VENV) .tools $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml htmlcov
 
-# --- data and model checks (issue 4) ----------------------------------------------------------------------------
+# --- data and model checks ----------------------------------------------------------------------------
 .PHONY: check
 check: setup ## schema + deepchecks data suites, then model_evaluation + gates on $(OUT) (after `make run`)
 	rc=0; \
@@ -90,11 +90,11 @@ check: setup ## schema + deepchecks data suites, then model_evaluation + gates o
 	$(BIN)/mlci check model --artifacts $(OUT) || rc=$$?; \
 	exit $$rc
 
-# --- governance (issue 7) ---
+# --- governance ---
 .PHONY: govern
 govern: setup ## evaluate the governance policy on $(OUT)/ -> governance.json (exit 1: a required rule failed)
 	$(BIN)/mlci govern --artifacts $(OUT) $(GOVERN_ARGS)
-# --- Workflows (issue 6): the static gate on .github/ and the PR pipeline run locally ------------------------------
+# --- Workflows: the static gate on .github/ and the PR pipeline run locally ------------------------------
 .PHONY: lint-workflows ci
 HADOLINT_THRESHOLD ?= warning
 CI_BASELINE := .artifacts-baseline
@@ -126,7 +126,7 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	  --baseline-source "$$(sed -n 's/^source=//p' $(CI_BASELINE).tmp)"
 	$(BIN)/mlci report
 	scripts/post_report.py summary $(OUT)/report.md
-# --- serving image (issue 7) ---------------------------------------------------------------------------
+# --- serving image ---------------------------------------------------------------------------
 # MLCI_DOCKER picks the docker client (it must build with BuildKit); MLCI_BASE_IMAGE / MLCI_CA_BUNDLE pass through.
 IMAGE ?= $(shell $(BIN)/python -c "import json; from mlci.image import default_tag; print(default_tag('mlci-model', json.load(open('$(OUT)/run.json'))['commit']))" 2>/dev/null)
 

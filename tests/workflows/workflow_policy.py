@@ -46,7 +46,6 @@ LEVELS = {"none": 0, "read": 1, "write": 2}
 
 # `mlci` subcommands a `run:` may call (the planned CLI surface) and scripts other branches deliver.
 MLCI_COMMANDS = {"run", "config", "check", "compare", "report", "govern", "serve", "image", "records"}
-PENDING_SCRIPTS = {"scripts/post_report.py"}  # lands with issue 5 (report posting, branch `compare`)
 
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*))?$")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -177,8 +176,7 @@ def check_runs(path: Path, doc: Mapping[str, Any]) -> list[Finding]:
                 )
         elif head.startswith("scripts/"):
             script = ROOT / head
-            pending = head in PENDING_SCRIPTS and not script.exists()  # once it lands it must be executable too
-            if not pending and not (script.is_file() and script.stat().st_mode & 0o111):
+            if not (script.is_file() and script.stat().st_mode & 0o111):
                 findings.append(Finding("run-calls", where, f"{head} is not an executable script"))
         else:
             findings.append(Finding("run-calls", where, f"'{run}' calls neither make, mlci nor scripts/"))

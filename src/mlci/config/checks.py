@@ -13,7 +13,6 @@ from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from mlci.config.base import Section
 
-SUITES = ("data_integrity", "train_test_validation", "model_evaluation", "drift")
 SuiteName = Literal["data_integrity", "train_test_validation", "model_evaluation", "drift"]
 
 
