@@ -112,7 +112,7 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
     # Ids as written (they are keys, "7" is not "7.0"); class labels as text, "NA" included.
     dtypes: dict[str, type[str]] = {"id": str, **({"y_true": str, "y_pred": str} if classification else {})}
     try:
-        predictions = pd.read_csv(folder / "predictions.csv", dtype=dtypes, keep_default_na=not classification)  # type: ignore[arg-type]
+        predictions = pd.read_csv(folder / "predictions.csv", dtype=dtypes, keep_default_na=not classification)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(f"{folder / 'predictions.csv'}: cannot parse: {exc.__class__.__name__}") from None
     needed = ["id", "y_true", "y_pred"] + [f"proba_{c}" for c in run.get("classes") or []]
