@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +60,9 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _check_unique_names(path: Path, names: list[str]) -> None:
-    seen: set[str] = set()
-    repeated = [name for name in names if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
+    repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
-        shown = ", ".join(repr(name) for name in dict.fromkeys(repeated))
+        shown = ", ".join(repr(name) for name in repeated)
         raise DataError(f"{path}: duplicate column name {shown} in the header; every column needs its own name")
 
 

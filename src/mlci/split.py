@@ -39,18 +39,6 @@ def holdout_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bo
     return mask
 
 
-def _subset(data: Dataset, mask: npt.NDArray[np.bool_]) -> Dataset:
-    return Dataset(
-        path=data.path,
-        sha256=data.sha256,
-        ids=data.ids[mask].reset_index(drop=True),
-        X=data.X[mask].reset_index(drop=True),
-        y=data.y[mask].reset_index(drop=True),
-        numeric=data.numeric,
-        categorical=data.categorical,
-    )
-
-
 def split_dataset(data: Dataset, params: SplitParams, classification: bool) -> Split:
     mask = holdout_mask(data.ids, data.y, params, stratify=params.stratify and classification)
     test_rows, train_rows = int(mask.sum()), int((~mask).sum())
@@ -59,7 +47,7 @@ def split_dataset(data: Dataset, params: SplitParams, classification: bool) -> S
         raise DataError(
             f"split: the {side} set is empty ({data.rows} rows, split.test_size {params.test_size}); add rows or change split.test_size"
         )
-    split = Split(train=_subset(data, ~mask), test=_subset(data, mask))
+    split = Split(train=data.take(np.flatnonzero(~mask)), test=data.take(np.flatnonzero(mask)))
     if classification and split.train.y.nunique() < 2:
         raise DataError("split: the training set has a single class; add rows or change split.seed/test_size")
     return split

@@ -77,10 +77,16 @@ def buildkit_client(binary: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def registry(engine: Any) -> str:
+def local_registry() -> str:
+    """The registry on 127.0.0.1:5000 alone: plain registry content (release records) needs no engine."""
     if not registry_up(REGISTRY):
         unavailable(f"no registry at {REGISTRY}; .ci/run starts one")
     return REGISTRY
+
+
+@pytest.fixture(scope="session")
+def registry(engine: Any, local_registry: str) -> str:
+    return local_registry
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from mlci import records
 from mlci.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-REGISTRY = os.environ.get("MLCI_TEST_REGISTRY", "127.0.0.1:5000")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@t",
@@ -30,25 +29,10 @@ GIT_IDENTITY = {
 }
 
 
-def registry_up(address: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://{address}/v2/", timeout=2) as response:
-            return int(response.status) == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
-def repository() -> str:
+def repository(local_registry: str) -> str:
     """A fresh repository of the local registry (no engine needed: the records are plain registry content)."""
-    if not registry_up(REGISTRY):
-        reason = f"no registry at {REGISTRY}; .ci/run starts one"
-        if os.environ.get("MLCI_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"MLCI_REQUIRE_DOCKER=1 but {reason}")
-        pytest.skip(reason)
-    return f"{REGISTRY}/mlci-test/records-{uuid.uuid4().hex[:12]}"
+    return f"{local_registry}/mlci-test/records-{uuid.uuid4().hex[:12]}"
 
 
 def push_image(repository: str, tag: str, content: bytes = b"layer") -> str:

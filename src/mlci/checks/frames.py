@@ -94,9 +94,6 @@ def sample(checked: CheckFrame, cap: int, seed: int) -> CheckFrame:
     """At most `cap` rows, a seeded random sample in the original order (deepchecks time grows with rows)."""
     if checked.rows <= cap:
         return checked
-    rows = np.sort(np.random.default_rng(seed).choice(checked.rows, size=cap, replace=False))
-    return replace(
-        checked,
-        frame=checked.frame.iloc[rows].reset_index(drop=True),
-        keys=checked.keys.iloc[rows].reset_index(drop=True),
-    )
+    keep = np.zeros(checked.rows, dtype=bool)
+    keep[np.random.default_rng(seed).choice(checked.rows, size=cap, replace=False)] = True
+    return checked.subset(keep)
