@@ -155,9 +155,8 @@ def _classes(y: pd.Series, target: str, where: str) -> tuple[tuple[str, ...], li
     return tuple(sorted(map(str, counts.index))), notes
 
 
-def _feature_role(column: pd.Series, rows: int) -> tuple[str, str]:
+def _feature_role(column: pd.Series, rows: int, nulls: int, distinct: int) -> tuple[str, str]:
     """(numeric | categorical | ignored, why ignored)."""
-    nulls, distinct = int(column.isna().sum()), int(column.nunique())
     if nulls == rows:
         return "ignored", "entirely empty"
     if distinct <= 1:
@@ -184,7 +183,7 @@ def _facts(frame: pd.DataFrame, target: str, id_column: str | None, classes: tup
                 ColumnFacts(name, "target", str(column.dtype), nulls, distinct, shown or _summary(column, is_number))
             )
         else:
-            role, why = _feature_role(column, len(frame))
+            role, why = _feature_role(column, len(frame), nulls, distinct)
             facts.append(
                 ColumnFacts(name, role, str(column.dtype), nulls, distinct, _summary(column, role == "numeric"), why)
             )

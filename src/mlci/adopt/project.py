@@ -73,22 +73,15 @@ def init_project(
                 f"{root / 'params.yaml'}: this project already has its own params.yaml; pass --force to replace it"
                 f" (and {', '.join(str(p) for p in taken if p != Path('params.yaml')) or 'nothing else'})"
             )
-        foreign = [p for p in taken if p == data_rel and not _is_example(root, p)]
-        if foreign:
-            raise ArtifactError(f"{root / foreign[0]}: exists; pass --force to overwrite it")
+        if data_rel in taken and not _is_example(root, data_rel):
+            raise ArtifactError(f"{root / data_rel}: exists; pass --force to overwrite it")
     # The example's own data files go; anything else in data/ is the team's and stays.
-    stale = (
-        [
-            path.relative_to(root)
-            for path in sorted((root / "data").glob("*"))
-            if path.is_file()
-            and path.relative_to(root) not in outputs
-            and path.relative_to(root) != data_rel
-            and _is_example(root, path.relative_to(root))
-        ]
-        if (root / "data").is_dir()
-        else []
-    )
+    # glob of a missing folder is empty.
+    stale = [
+        relative
+        for relative in (path.relative_to(root) for path in sorted((root / "data").glob("*")) if path.is_file())
+        if relative not in outputs and relative != data_rel and _is_example(root, relative)
+    ]
 
     try:
         if not same_file:
