@@ -143,10 +143,12 @@ def baseline_server(ref: str, work: Path, artifacts: Path, port: int) -> Server:
 
 def mlflow_env(cache: Path) -> Path:
     """A bench-only venv with mlflow-skinny and the project's own versions of the model stack (MLflow 3 saves
-    scikit-learn models with skops by default, as mlci does)."""
+    scikit-learn models with skops by default, as mlci does). pyarrow too: pandas 3 backs the frame's text columns
+    with it when it is installed, as in the project's environment, and the pickled frame needs it to load."""
     python = cache / "bin" / "python"
     pins = [
-        f"{name}=={importlib.metadata.version(name)}" for name in ("scikit-learn", "numpy", "scipy", "pandas", "skops")
+        f"{name}=={importlib.metadata.version(name)}"
+        for name in ("scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "skops")
     ]
     wanted = " ".join(["mlflow-skinny==3.17.*", "uvicorn", *pins])
     marker = cache / "installed.txt"
