@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= artifacts
 
-.PHONY: help setup run test lint format typecheck pytest bench clean compare report
+.PHONY: help setup run test lint format typecheck pytest bench clean compare report docs
 .PHONY: image image-smoke serve requirements-serve bench-serve
 
 help: ## list the tasks
@@ -52,6 +52,9 @@ lint: setup ## ruff lint and format check
 format: setup ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
+
+docs: setup ## regenerate the generated parts of docs/cli.md (every command's --help, every make target) with cog
+	PYTHONPATH=scripts $(BIN)/cog -r docs/cli.md
 
 typecheck: setup ## mypy --strict on src/
 	$(BIN)/mypy

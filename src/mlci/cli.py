@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 
 from mlci import __version__
@@ -30,6 +31,20 @@ def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.Argum
     for command in all_commands() if commands is None else commands:
         command.register(subparsers)
     return parser
+
+
+def help_pages(parser: argparse.ArgumentParser | None = None, width: int = 100) -> Iterator[tuple[str, str]]:
+    """(command, its `--help` text at `width` columns) for `mlci` and every subcommand, depth first, in `--help`
+    order: what docs/cli.md is generated from, so the reference cannot drift from the parser."""
+    parser = build_parser() if parser is None else parser
+    parser.formatter_class = functools.partial(argparse.HelpFormatter, width=width)
+    yield parser.prog, parser.format_help()
+    # argparse has no public way to list a parser's subcommands; its actions are what sphinx-argparse and
+    # argparse's own help read, stable across 3.11-3.13.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from help_pages(child, width)
 
 
 def main(argv: Sequence[str] | None = None, commands: Sequence[ModuleType] | None = None) -> int:
