@@ -45,3 +45,40 @@ def test_a_flag_added_to_the_parser_makes_the_reference_stale(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert Cog().main(["cog", "--check", "-I", str(ROOT / "scripts"), str(stale)]) != 0
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text(encoding="utf-8"))
+    return {_slug(h) for h in re.findall(r"(?m)^#{1,6} (.+)$", text)}
+
+
+def test_every_link_between_the_readme_and_docs_resolves() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"(?ms)^```.*?^```", "", page.read_text(encoding="utf-8"))
+        for target in LINK.findall(text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = target.partition("#")
+            resolved = (page.parent / path).resolve() if path else page
+            if not resolved.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_the_readme_is_a_first_screen_not_the_reference() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme) < 8000, "reference belongs in docs/; the README gets a newcomer going"
+    for first_steps in ("make run", "make test", "mlci init", "params.yaml", "src/mlci/model.py"):
+        assert first_steps in readme

@@ -203,9 +203,9 @@ def test_release_reads_the_records_image_yml_attaches_to_the_image() -> None:
     assert resolve["permissions"]["packages"] == "read"
     uses = [str(s.get("uses", "")) for s in resolve["steps"]]
     assert not any("download-artifact" in u for u in uses)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "`mlci records push`" in readme and "`mlci records pull`" in readme
-    assert "re-run `main` for it first" not in readme, "the README no longer sends releases to expiring artifacts"
+    guide = (ROOT / "docs" / "ci-cd.md").read_text(encoding="utf-8")
+    assert "`mlci records push`" in guide and "`mlci records pull`" in guide
+    assert "re-run `main` for it first" not in guide, "the guide no longer sends releases to expiring artifacts"
 
 
 def test_release_runs_in_the_production_environment_and_main_in_staging() -> None:
@@ -305,23 +305,20 @@ def test_codeowners_guard_the_data() -> None:
     assert _codeowner("data/train.csv") == ["@OWNER/ml-reviewers"]
 
 
-def test_readme_names_the_real_required_checks() -> None:
+def test_the_setup_guide_names_the_real_required_checks() -> None:
     """Branch protection needs the exact check names: "<caller job name> / <callee job name>"."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "ci-cd.md").read_text(encoding="utf-8")
     for job in DOCS["pull-request.yml"]["jobs"].values():
         callee = load(local_target(job["uses"]))  # type: ignore[arg-type]
         for callee_job in callee["jobs"].values():
-            assert f"`{job['name']} / {callee_job['name']}`" in readme
+            assert f"`{job['name']} / {callee_job['name']}`" in guide
 
 
 def _ci_cd_section() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("## CI/CD on GitHub Actions")
-    end = readme.find("\n## ", start + 1)
-    return readme[start : end if end != -1 else None]
+    return (ROOT / "docs" / "ci-cd.md").read_text(encoding="utf-8")
 
 
-def test_readme_says_where_dollar_slash_resolves_and_what_it_needs() -> None:
+def test_the_guide_says_where_dollar_slash_resolves_and_what_it_needs() -> None:
     """`$/` is the repository holding the workflow file, at the running commit: a caller from another repository
     gets this template's setup action, and old runners or GitHub Enterprise Server lack it."""
     text = " ".join(_ci_cd_section().split())
@@ -330,7 +327,7 @@ def test_readme_says_where_dollar_slash_resolves_and_what_it_needs() -> None:
     assert "runner 2.336.0 or later" in text and "GitHub Enterprise Server" in text
 
 
-def test_readme_documents_every_variable_the_entry_workflows_read() -> None:
+def test_the_guide_documents_every_variable_the_entry_workflows_read() -> None:
     text = _ci_cd_section()
     used = set()
     for path in WORKFLOW_FILES:
@@ -340,9 +337,9 @@ def test_readme_documents_every_variable_the_entry_workflows_read() -> None:
         assert f"`{name}`" in text, name
 
 
-def test_readme_says_what_holds_on_which_plan() -> None:
+def test_the_guide_says_what_holds_on_which_plan() -> None:
     text = " ".join(_ci_cd_section().split())
-    assert "### What holds on which plan" in _ci_cd_section()
+    assert "## What holds on which plan" in _ci_cd_section()
     assert "public Rekor log" in text and "Enterprise Cloud" in text
     assert "Where required reviewers are unavailable" in text
 
