@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from mlci.config.training import LOWER_IS_BETTER
+from mlci.metrics import lower_is_better
 
 
 def _fmt(value: float | None) -> str:
@@ -73,7 +73,7 @@ def render(
             lines.append(
                 f"| {label} | {_fmt(values['precision'])} | {_fmt(values['recall'])} | {_fmt(values['f1'])} | {int(support or 0)} |"
             )
-    change = "rise" if importance_metric in LOWER_IS_BETTER else "drop"
+    change = "rise" if lower_is_better(importance_metric) else "drop"
     sample = evaluation_sample or {}
     where = (
         f"a sample of {sample['sample_rows']} of the {rows['test']} holdout rows (chosen by row key,"

@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlci import stats
+from mlci import metrics, stats
 from mlci.artifacts import FORMAT_VERSION, read_json_object
 from mlci.config import Params
-from mlci.config.training import LOWER_IS_BETTER
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
 from mlci.evaluate import Predictions, compute_metrics
+from mlci.metrics import BOOTSTRAP, Scores
 from mlci.rowkey import row_keys
 from mlci.train import predict_labels_and_proba
 
@@ -59,7 +59,7 @@ class RunRecord:
         return tuple(str(c) for c in self.run.get("classes") or ())
 
     @functools.cached_property
-    def scores(self) -> stats.Scores:
+    def scores(self) -> Scores:
         """The holdout predictions in numeric form, parsed once (ArtifactError if they do not parse)."""
         return scores_from_predictions(self)
 
@@ -148,7 +148,7 @@ def _ids(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
-def scores_from_predictions(record: RunRecord) -> stats.Scores:
+def scores_from_predictions(record: RunRecord) -> Scores:
     frame = record.predictions
     try:
         if record.task == "classification":
@@ -161,7 +161,7 @@ def scores_from_predictions(record: RunRecord) -> stats.Scores:
         raise ArtifactError(f"{record.folder / 'predictions.csv'}: {str(exc).splitlines()[0]}") from None
 
 
-def _as_predictions(scores: stats.Scores, ids: pd.Series) -> Predictions:
+def _as_predictions(scores: Scores, ids: pd.Series) -> Predictions:
     if scores.task == "classification":
         labels = np.asarray(scores.classes, dtype=object)
         return Predictions(
@@ -201,7 +201,7 @@ def _baseline_features(
 
 def baseline_on_candidate_rows(
     model: Any, baseline: RunRecord, candidate: RunRecord, frame: pd.DataFrame, data_name: str
-) -> stats.Scores | str:
+) -> Scores | str:
     """Score the baseline model on the candidate's holdout rows (by id), or say why it cannot."""
     X = _baseline_features(baseline, candidate, frame, data_name)
     if isinstance(X, str):
@@ -272,8 +272,8 @@ def _metric_rows(
         ci = intervals.get(name, stats.DeltaInterval(None, None, None, 0))
         delta = None if cand is None or base is None else cand - base
         method = (methods or {}).get(name)
-        test, p_value = tests.get(name, (method or stats.BOOTSTRAP, ci.p_value))
-        lower = name in LOWER_IS_BETTER
+        test, p_value = tests.get(name, (method or BOOTSTRAP, ci.p_value))
+        lower = metrics.lower_is_better(name)
         significant = delta is not None and ci.significant
         direction = "same" if not significant or delta is None else "better" if (delta < 0) == lower else "worse"
         tolerance = tolerances.get(name)
@@ -305,19 +305,17 @@ def _metric_rows(
     return rows
 
 
-def _paired_tests(task: str, candidate: stats.Scores, baseline: stats.Scores) -> dict[str, tuple[str, float | None]]:
-    if task == "classification":
-        result = stats.mcnemar_exact(candidate.y_true == candidate.y_pred, baseline.y_true == baseline.y_pred)
-        return {"accuracy": ("McNemar exact", result.p_value)}
-    error_c, error_b = candidate.y_pred - candidate.y_true, baseline.y_pred - baseline.y_true
-    wilcoxon = stats.wilcoxon_abs_errors(error_c, error_b)
-    t_test = stats.paired_t_squared_errors(error_c, error_b)
-    return {
-        "mae": ("Wilcoxon |error|", wilcoxon),
-        "mape": ("Wilcoxon |error|", wilcoxon),
-        "rmse": ("paired t squared error", t_test),
-        "r2": ("paired t squared error", t_test),
-    }
+def _paired_tests(names: list[str], candidate: Scores, baseline: Scores) -> dict[str, tuple[str, float]]:
+    """Each metric's paired test (its registry entry names it), each test run once on these rows."""
+    p_values: dict[str, float] = {}
+    out = {}
+    for name in names:
+        test = metrics.get(name).paired_test
+        if test is not None:
+            if test.name not in p_values:
+                p_values[test.name] = test.p_value(candidate, baseline)
+            out[name] = (test.name, p_values[test.name])
+    return out
 
 
 def _facts(record: RunRecord) -> dict[str, Any]:
@@ -364,7 +362,7 @@ def no_baseline(candidate: RunRecord, params: Params, source: str) -> dict[str, 
 def compare_runs(
     candidate: RunRecord,
     baseline: RunRecord,
-    baseline_on_same_rows: stats.Scores | str,
+    baseline_on_same_rows: Scores | str,
     params: Params,
     source: str,
 ) -> dict[str, Any]:
@@ -372,10 +370,10 @@ def compare_runs(
     names = metric_list(params)
     cand_scores = candidate.scores
     ids = candidate.predictions["id"]
-    paired = isinstance(baseline_on_same_rows, stats.Scores)
-    if isinstance(baseline_on_same_rows, stats.Scores):
+    paired = isinstance(baseline_on_same_rows, Scores)
+    if isinstance(baseline_on_same_rows, Scores):
         base_scores, base_ids, reason = baseline_on_same_rows, ids, None
-        tests = _paired_tests(candidate.task, cand_scores, base_scores)
+        tests = _paired_tests(names, cand_scores, base_scores)
     else:
         base_scores, base_ids, reason = (
             baseline.scores,

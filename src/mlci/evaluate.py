@@ -1,4 +1,4 @@
-"""Metrics from holdout predictions. Pure: arrays in, numbers out."""
+"""Metrics from holdout predictions (each one as `mlci.metrics` defines it). Pure: arrays in, numbers out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn import metrics as skm
 
+from mlci import metrics
+from mlci.metrics.spec import Scores
 from mlci.split import hash_fraction
 
 DECIMALS = 10
@@ -60,35 +61,40 @@ def sample_positions(ids: pd.Series, rows: int, seed: int) -> npt.NDArray[np.int
     return np.sort(chosen).astype(np.intp)
 
 
-def _clean(value: float) -> float | None:
+def _clean(value: float | None) -> float | None:
+    if value is None:
+        return None
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else round(value, DECIMALS)
 
 
-def _classification(p: Predictions) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
-    names = list(p.classes)
+def encode(
+    task: str,
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    proba: npt.NDArray[np.float64] | None,
+    classes: tuple[object, ...],
+) -> Scores:
+    """Predictions as the metrics read them: class indices into `classes` (a label outside them gets -1)."""
+    if task != "classification":
+        return Scores(task, np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float))
     # Integer codes, not the labels: scikit-learn sorts the labels in every call, and sorting a million
-    # Python strings cost seconds per metric. A label outside the classes gets its own code (-1), as before.
-    y_true = pd.Categorical(p.y_true.to_numpy(), categories=names).codes.astype(np.int64)
-    y_pred = pd.Categorical(np.asarray(p.y_pred), categories=names).codes.astype(np.int64)
-    p = Predictions(p.ids, pd.Series(y_true), y_pred, p.proba, p.classes)
+    # Python strings cost seconds per metric.
+    names = list(classes)
+    true_codes = pd.Categorical(np.asarray(y_true), categories=names).codes.astype(np.int64)
+    pred_codes = pd.Categorical(np.asarray(y_pred), categories=names).codes.astype(np.int64)
+    assert proba is not None, "a classifier's predictions carry class probabilities"
+    return Scores(task, true_codes, pred_codes, proba, tuple(str(name) for name in names))
+
+
+def _per_class(s: Scores, names: list[object]) -> dict[str, dict[str, float | None]]:
+    from sklearn import metrics as skm
+
     labels = list(range(len(names)))
-    out: dict[str, float | None] = {
-        "accuracy": _clean(skm.accuracy_score(y_true, p.y_pred)),
-        "balanced_accuracy": _clean(skm.balanced_accuracy_score(y_true, p.y_pred)),
-    }
-    for average in ("macro",):
-        out[f"precision_{average}"] = _clean(
-            skm.precision_score(y_true, p.y_pred, labels=labels, average=average, zero_division=0)
-        )
-        out[f"recall_{average}"] = _clean(
-            skm.recall_score(y_true, p.y_pred, labels=labels, average=average, zero_division=0)
-        )
-        out[f"f1_{average}"] = _clean(skm.f1_score(y_true, p.y_pred, labels=labels, average=average, zero_division=0))
     precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y_true, p.y_pred, labels=labels, zero_division=0
+        s.y_true, s.y_pred, labels=labels, zero_division=0
     )
-    per_class = {
+    return {
         str(names[i]): {
             "precision": _clean(precision[i]),
             "recall": _clean(recall[i]),
@@ -97,44 +103,13 @@ def _classification(p: Predictions) -> tuple[dict[str, float | None], dict[str, 
         }
         for i in labels
     }
-    proba = p.proba
-    assert proba is not None
-    onehot = (y_true[:, None] == np.asarray(labels)[None, :]).astype(float)
-    present = onehot.sum(axis=0) > 0
-    if len(labels) == 2:
-        out["roc_auc"] = _clean(skm.roc_auc_score(onehot[:, 1], proba[:, 1])) if present.all() else None
-        out["pr_auc"] = _clean(skm.average_precision_score(onehot[:, 1], proba[:, 1])) if present[1] else None
-        out["brier"] = _clean(skm.brier_score_loss(onehot[:, 1], proba[:, 1]))
-    else:
-        out["roc_auc"] = (
-            _clean(skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels))
-            if present.all()
-            else None
-        )
-        scores = [skm.average_precision_score(onehot[:, k], proba[:, k]) for k in range(len(labels)) if present[k]]
-        out["pr_auc"] = _clean(float(np.mean(scores))) if scores else None
-        out["brier"] = _clean(float(np.mean(np.sum((proba - onehot) ** 2, axis=1))))
-    out["log_loss"] = _clean(skm.log_loss(y_true, proba, labels=labels))
-    return out, per_class
-
-
-def _regression(p: Predictions) -> dict[str, float | None]:
-    y_true = p.y_true.to_numpy(dtype=float)
-    y_pred = np.asarray(p.y_pred, dtype=float)
-    out: dict[str, float | None] = {
-        "mae": _clean(skm.mean_absolute_error(y_true, y_pred)),
-        "rmse": _clean(math.sqrt(skm.mean_squared_error(y_true, y_pred))),
-        "r2": _clean(skm.r2_score(y_true, y_pred)) if len(y_true) > 1 else None,
-        # MAPE is undefined where the truth is 0.
-        "mape": _clean(skm.mean_absolute_percentage_error(y_true, y_pred)) if np.all(y_true != 0) else None,
-    }
-    return out
 
 
 def compute_metrics(
     task: str, predictions: Predictions
 ) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
     """(scalar metrics, per-class metrics); per-class is empty for regression. Undefined metrics are None."""
-    if task == "classification":
-        return _classification(predictions)
-    return _regression(predictions), {}
+    p = predictions
+    encoded = encode(task, p.y_true.to_numpy(), p.y_pred, p.proba, p.classes)
+    values = {metric.name: _clean(metric.point(encoded)) for metric in metrics.for_task(task)}
+    return values, _per_class(encoded, list(predictions.classes)) if task == "classification" else {}

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from mlci.artifacts import FORMAT_VERSION
 from mlci.config import Params
 from mlci.config.governance import SEVERITIES, GovernanceParams, RuleParams
-from mlci.config.training import LOWER_IS_BETTER
 from mlci.evidence_formats import CheckSuite, GateResult, ScanReport
+from mlci.metrics import lower_is_better
 
 Status = Literal["passed", "failed", "not evaluated"]
 PASSED: Status = "passed"
@@ -178,7 +178,7 @@ def metric_floor(
     metrics: Mapping[str, Any] | None, primary: str, floor: float | None, floor_source: str = ""
 ) -> Outcome:
     """The primary metric on the holdout reaches its floor (stays under its ceiling if lower is better)."""
-    lower = primary in LOWER_IS_BETTER
+    lower = lower_is_better(primary)
     evidence: dict[str, Any] = {"metric": primary, "floor": floor, "floor_from": floor_source or None}
     evidence["direction"] = "at most" if lower else "at least"
     if floor is None:

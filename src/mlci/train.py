@@ -10,17 +10,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn import metrics as skm
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
+from mlci import metrics
 from mlci import model as user_model
 from mlci.config import Params
-from mlci.config.training import LOWER_IS_BETTER
 from mlci.dataset import Dataset
 from mlci.errors import ConfigError, DataError
-from mlci.evaluate import Predictions
+from mlci.evaluate import Predictions, encode
 
 
 def make_estimator(params: Params) -> Any:
@@ -104,71 +102,24 @@ def importance_metric(primary: str, task: str, metrics: Mapping[str, float | Non
     return primary if metrics.get(primary) is not None else _FALLBACK_METRIC[task]
 
 
-def _positive(y_true: npt.NDArray[Any], pos_label: Any) -> npt.NDArray[np.float64]:
-    return np.asarray(np.asarray(y_true) == pos_label, dtype=np.float64)
+def importance_scorer(metric: str, task: str, classes: Sequence[Any]) -> Callable[[Any, pd.DataFrame, Any], float]:
+    """A scorer (estimator, X, y) giving `metric` exactly as mlci.evaluate computes it (losses negated).
 
-
-def _onehot(y_true: npt.NDArray[Any], labels: Sequence[Any]) -> npt.NDArray[np.float64]:
-    return np.asarray(np.asarray(y_true)[:, None] == np.asarray(labels, dtype=object)[None, :], dtype=np.float64)
-
-
-def _mean_average_precision(y_true: npt.NDArray[Any], proba: npt.NDArray[Any], labels: Sequence[Any]) -> float:
-    onehot = _onehot(y_true, labels)
-    present = [k for k in range(len(labels)) if onehot[:, k].any()]
-    return float(np.mean([skm.average_precision_score(onehot[:, k], proba[:, k]) for k in present]))
-
-
-def _multiclass_brier(y_true: npt.NDArray[Any], proba: npt.NDArray[Any], labels: Sequence[Any]) -> float:
-    return float(np.mean(np.sum((proba - _onehot(y_true, labels)) ** 2, axis=1)))
-
-
-def importance_scorer(metric: str, task: str, classes: Sequence[Any]) -> Any:
-    """A scikit-learn scorer computing `metric` exactly as mlci.evaluate does (losses negated).
-
-    Probability scorers get the estimator's own class order (`classes_`); for two classes sklearn hands
-    over the probability of `classes_[1]` (the `pos_label`, as evaluate uses `proba[:, 1]`), which also
-    makes string labels such as "yes"/"no" work where sklearn's built-in "roc_auc" needs a pos_label.
+    Labels and probabilities come from the model as evaluation takes them, the probability columns in the
+    estimator's own class order (`classes`, its `classes_`).
     """
-    labels = list(classes)
-    binary = len(labels) == 2
-    lower = metric in LOWER_IS_BETTER
-    if task == "regression":
-        regression = {
-            "mae": skm.mean_absolute_error,
-            "rmse": lambda y, p: math.sqrt(skm.mean_squared_error(y, p)),
-            "r2": skm.r2_score,
-            "mape": skm.mean_absolute_percentage_error,
-        }
-        return make_scorer(regression[metric], greater_is_better=not lower)
-    # Lambdas where the sklearn function has a `pos_label` parameter: sklearn then checks its default (1)
-    # against the labels, which fails for "yes"/"no" (macro averages ignore it anyway).
-    macro = {"labels": labels, "average": "macro", "zero_division": 0}
-    label_based: dict[str, Callable[..., float]] = {
-        "accuracy": skm.accuracy_score,
-        "balanced_accuracy": skm.balanced_accuracy_score,
-        "precision_macro": lambda y, p: skm.precision_score(y, p, **macro),
-        "recall_macro": lambda y, p: skm.recall_score(y, p, **macro),
-        "f1_macro": lambda y, p: skm.f1_score(y, p, **macro),
-    }
-    if metric in label_based:
-        return make_scorer(label_based[metric])
-    if binary:
-        binary_proba: dict[str, Callable[..., float]] = {
-            "roc_auc": lambda y, p, pos_label: skm.roc_auc_score(_positive(y, pos_label), p),
-            "pr_auc": lambda y, p, pos_label: skm.average_precision_score(_positive(y, pos_label), p),
-            "brier": lambda y, p, pos_label: skm.brier_score_loss(_positive(y, pos_label), p),
-            "log_loss": lambda y, p, pos_label: skm.log_loss(_positive(y, pos_label), p, labels=[0.0, 1.0]),
-        }
-        return make_scorer(
-            binary_proba[metric], response_method="predict_proba", greater_is_better=not lower, pos_label=labels[1]
-        )
-    multiclass: dict[str, Callable[..., float]] = {
-        "roc_auc": lambda y, p: skm.roc_auc_score(y, p, multi_class="ovr", average="macro", labels=labels),
-        "pr_auc": lambda y, p: _mean_average_precision(y, p, labels),
-        "brier": lambda y, p: _multiclass_brier(y, p, labels),
-        "log_loss": lambda y, p: skm.log_loss(y, p, labels=labels),
-    }
-    return make_scorer(multiclass[metric], response_method="predict_proba", greater_is_better=not lower)
+    spec = metrics.get(metric)
+    sign = -1.0 if spec.lower_is_better else 1.0
+
+    def score(model: Any, X: pd.DataFrame, y: Any) -> float:
+        if task == "classification":
+            y_pred, proba = predict_labels_and_proba(model, X)
+        else:
+            y_pred, proba = np.asarray(model.predict(X)), None
+        value = spec.point(encode(task, np.asarray(y), y_pred, proba, tuple(classes)))
+        return math.nan if value is None else sign * value
+
+    return score
 
 
 def feature_importance(model: Pipeline, data: Dataset, seed: int, metric: str, task: str) -> pd.DataFrame:

@@ -11,8 +11,8 @@ from scipy import stats as sps
 
 from mlci import stats, train
 from mlci.config import Params, load_params
-from mlci.config.training import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from mlci.dataset import load_dataset
+from mlci.metrics import names as metric_names
 from mlci.split import split_dataset
 from synthetic import EXAMPLE
 
@@ -56,7 +56,7 @@ def _assert_agree(bootstrap: stats.DeltaInterval, other: stats.DeltaInterval, na
 def test_asymptotic_intervals_agree_with_the_bootstrap_on_the_bundled_data(example: Params) -> None:
     candidate = _holdout_scores(example, "logistic_regression", {})
     baseline = _holdout_scores(example, "logistic_regression", {"C": 0.01})
-    metrics = list(CLASSIFICATION_METRICS)
+    metrics = list(metric_names("classification"))
     booted = stats.bootstrap_deltas(metrics, candidate, baseline, resamples=2000, seed=3)
     scalable = stats.delta_intervals(metrics, candidate, baseline, resamples=2000, seed=3, max_rows=100)
     assert {name: method for name, (method, _) in scalable.items()} == {
@@ -87,14 +87,14 @@ def test_regression_intervals_agree_with_the_bootstrap_on_the_bundled_data(examp
     )
     candidate = _holdout_scores(regression, "ridge", {"alpha": 1.0})
     baseline = _holdout_scores(regression, "ridge", {"alpha": 300.0})
-    metrics = list(REGRESSION_METRICS)
+    metrics = list(metric_names("regression"))
     booted = stats.bootstrap_deltas(metrics, candidate, baseline, resamples=2000, seed=3)
     for name in metrics:
         _assert_agree(booted[name], stats.normal_delta(name, candidate, baseline, confidence=0.95, paired=True), name)
 
 
 def test_small_holdouts_keep_the_bootstrap_for_every_metric() -> None:
-    assert {stats.interval_method(m, 1041, 10_000) for m in CLASSIFICATION_METRICS} == {"bootstrap"}
+    assert {stats.interval_method(m, 1041, 10_000) for m in metric_names("classification")} == {"bootstrap"}
     assert stats.interval_method("roc_auc", 10_001, 10_000) == "DeLong"
 
 

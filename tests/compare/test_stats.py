@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlci import stats
-from mlci.config.training import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from mlci import metrics, stats
 from mlci.evaluate import Predictions, compute_metrics
+from mlci.metrics import paired
 
 
 def _classification(classes: tuple[str, ...], rows: int = 240, seed: int = 3) -> tuple[Predictions, stats.Scores]:
@@ -47,7 +47,7 @@ def _repeat(p: Predictions, counts: np.ndarray) -> Predictions:
 )
 def test_weighted_metrics_equal_scikit_learn(make: Callable[[], tuple[Predictions, stats.Scores]]) -> None:
     predictions, scores = make()
-    names = CLASSIFICATION_METRICS if scores.task == "classification" else REGRESSION_METRICS
+    names = metrics.names(scores.task)
     counts = next(stats.resample_counts(scores.rows, 1, np.random.default_rng(0)))
     full, _ = compute_metrics(scores.task, predictions)
     resampled, _ = compute_metrics(scores.task, _repeat(predictions, counts[0]))
@@ -118,16 +118,16 @@ def test_too_few_defined_resamples_give_no_interval() -> None:
 def test_mcnemar_exact_matches_the_binomial_tail() -> None:
     candidate = np.array([True] * 10 + [False] * 5)
     baseline = np.array([False] * 10 + [False] * 5)
-    result = stats.mcnemar_exact(candidate, baseline)
+    result = paired.mcnemar_exact(candidate, baseline)
     assert (result.baseline_only, result.candidate_only) == (0, 10)
     assert result.p_value == pytest.approx(2 * 0.5**10)
-    assert stats.mcnemar_exact(candidate, candidate).p_value == 1.0
+    assert paired.mcnemar_exact(candidate, candidate).p_value == 1.0
 
 
 def test_paired_error_tests_handle_degenerate_inputs() -> None:
     errors = np.array([1.0, -2.0, 3.0, 0.5, -1.5, 2.5])
-    assert stats.wilcoxon_abs_errors(errors, errors) == 1.0
-    assert stats.paired_t_squared_errors(errors, errors) == 1.0
-    assert stats.paired_t_squared_errors(errors + 0.0, errors * 0.0 + 0.0) < 0.05
-    assert stats.paired_t_squared_errors(np.ones(4) * 2, np.ones(4)) == 0.0
-    assert stats.wilcoxon_abs_errors(errors * 3, errors) < 0.05
+    assert paired.wilcoxon_abs_errors(errors, errors) == 1.0
+    assert paired.paired_t_squared_errors(errors, errors) == 1.0
+    assert paired.paired_t_squared_errors(errors + 0.0, errors * 0.0 + 0.0) < 0.05
+    assert paired.paired_t_squared_errors(np.ones(4) * 2, np.ones(4)) == 0.0
+    assert paired.wilcoxon_abs_errors(errors * 3, errors) < 0.05

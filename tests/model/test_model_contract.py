@@ -13,9 +13,9 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from mlci.config import Params
-from mlci.config.training import LOWER_IS_BETTER
 from mlci.dataset import Dataset
 from mlci.evaluate import Predictions, compute_metrics
+from mlci.metrics import lower_is_better
 
 
 def scores(model: Any, frame: pd.DataFrame, task: str) -> np.ndarray:  # type: ignore[type-arg]
@@ -82,7 +82,7 @@ def test_the_model_reaches_its_floors(metrics: dict[str, Any], project: Params) 
     for name, floor in project.gates.min.items():
         value = metrics["metrics"][name]
         assert value is not None, name
-        assert value <= floor if name in LOWER_IS_BETTER else value >= floor, (name, value, floor)
+        assert value <= floor if lower_is_better(name) else value >= floor, (name, value, floor)
 
 
 def test_the_model_beats_a_model_that_ignores_the_features(
@@ -103,4 +103,4 @@ def test_the_model_beats_a_model_that_ignores_the_features(
     value = metrics["metrics"][primary]
     if constant is None or value is None:
         pytest.skip(f"{primary} is undefined on this holdout")
-    assert value < constant if primary in LOWER_IS_BETTER else value > constant
+    assert value < constant if lower_is_better(primary) else value > constant

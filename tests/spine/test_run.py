@@ -228,8 +228,8 @@ def test_importance_scorers_compute_the_metrics_as_evaluate_does(labels: list[ob
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     from mlci import train
-    from mlci.config.training import LOWER_IS_BETTER
     from mlci.evaluate import Predictions, compute_metrics
+    from mlci.metrics import lower_is_better
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
@@ -251,7 +251,7 @@ def test_importance_scorers_compute_the_metrics_as_evaluate_does(labels: list[ob
     for name, value in metrics.items():
         assert value is not None
         score = train.importance_scorer(name, task, classes)(model, X, y)
-        assert score == pytest.approx(-value if name in LOWER_IS_BETTER else value, abs=1e-9), name
+        assert score == pytest.approx(-value if lower_is_better(name) else value, abs=1e-9), name
 
 
 def test_importance_falls_back_when_the_primary_metric_is_undefined() -> None:

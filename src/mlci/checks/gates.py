@@ -9,8 +9,8 @@ from typing import Any
 from mlci.artifacts import load_json
 from mlci.checks.outcome import Outcome, Status
 from mlci.config.gates import GatesParams
-from mlci.config.training import LOWER_IS_BETTER
 from mlci.errors import ArtifactError
+from mlci.metrics import lower_is_better
 
 
 def read_metrics(artifacts: Path) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def gate_outcomes(gates: GatesParams, metrics: dict[str, Any]) -> tuple[Outcome,
     values = metrics.get("metrics", {})
     for name, floor in sorted(gates.min.items()):
         value = _number(values.get(name))
-        lower = name in LOWER_IS_BETTER
+        lower = lower_is_better(name)
         condition = f"{name} {'<=' if lower else '>='} {floor:g}"
         status: Status
         if value is None:

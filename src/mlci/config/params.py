@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from mlci import metrics
 from mlci.config.base import Section
 from mlci.config.checks import ChecksParams
 from mlci.config.gates import GatesParams
@@ -21,7 +22,6 @@ from mlci.config.training import (
     ModelParams,
     SplitParams,
     TrainParams,
-    metric_names,
 )
 
 
@@ -45,7 +45,7 @@ class Params(Section):
 
     @model_validator(mode="after")
     def _metrics_fit_task(self) -> Params:
-        known = metric_names(self.data.task)
+        known = metrics.names(self.data.task)
         named = {"metrics.primary": [self.metrics.primary], "metrics.report": self.metrics.report}
         named["gates.min"] = list(self.gates.min)
         named["gates.max_regression"] = list(self.gates.max_regression)

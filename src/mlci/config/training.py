@@ -86,21 +86,6 @@ class EvaluateParams(Section):
     seed: int = Field(default=42, ge=0, description="picks the evaluation sample (by row key)")
 
 
-CLASSIFICATION_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-)
-REGRESSION_METRICS = ("mae", "rmse", "r2", "mape")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
-
-
 class MetricsParams(Section):
     primary: str = Field(description="the metric gates and the PR verdict use")
     report: list[str] = Field(description="metrics compared and shown in the PR report, primary first")
@@ -113,7 +98,3 @@ class MetricsParams(Section):
         if len(set(value)) != len(value):
             raise ValueError("metric names must be unique")
         return value
-
-
-def metric_names(task: Task) -> tuple[str, ...]:
-    return CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
