@@ -28,9 +28,10 @@ from threadpoolctl import threadpool_limits
 from mlci import metrics, stats
 from mlci.artifacts import FORMAT_VERSION, read_json_object
 from mlci.config import Params
+from mlci.config.report import ReportParams
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
-from mlci.evaluate import Predictions, compute_metrics
+from mlci.evaluate import point_metrics
 from mlci.metrics import BOOTSTRAP, Scores
 from mlci.rowkey import row_keys
 from mlci.train import predict_labels_and_proba
@@ -159,19 +160,6 @@ def scores_from_predictions(record: RunRecord) -> Scores:
         return stats.regression_scores(frame["y_true"].to_numpy(dtype=float), frame["y_pred"].to_numpy(dtype=float))
     except ValueError as exc:
         raise ArtifactError(f"{record.folder / 'predictions.csv'}: {str(exc).splitlines()[0]}") from None
-
-
-def _as_predictions(scores: Scores, ids: pd.Series) -> Predictions:
-    if scores.task == "classification":
-        labels = np.asarray(scores.classes, dtype=object)
-        return Predictions(
-            ids=ids,
-            y_true=pd.Series(labels[scores.y_true]),
-            y_pred=labels[scores.y_pred],
-            proba=scores.proba,
-            classes=scores.classes,
-        )
-    return Predictions(ids=ids, y_true=pd.Series(scores.y_true), y_pred=scores.y_pred, proba=None, classes=())
 
 
 def _baseline_features(
@@ -359,6 +347,23 @@ def no_baseline(candidate: RunRecord, params: Params, source: str) -> dict[str, 
     }
 
 
+def _intervals(
+    names: list[str], candidate: Scores, baseline: Scores, report: ReportParams, paired: bool
+) -> tuple[dict[str, str], dict[str, stats.DeltaInterval]]:
+    """(method, interval) of each metric's delta, as `report` asks for them."""
+    found = stats.delta_intervals(
+        names,
+        candidate,
+        baseline,
+        resamples=report.bootstrap_resamples,
+        seed=report.seed,
+        max_rows=report.bootstrap_max_rows,
+        confidence=report.confidence,
+        paired=paired,
+    )
+    return {name: method for name, (method, _) in found.items()}, {name: ci for name, (_, ci) in found.items()}
+
+
 def compare_runs(
     candidate: RunRecord,
     baseline: RunRecord,
@@ -369,33 +374,17 @@ def compare_runs(
     """The full comparison: paired when the baseline scored the candidate's rows, unpaired otherwise."""
     names = metric_list(params)
     cand_scores = candidate.scores
-    ids = candidate.predictions["id"]
     paired = isinstance(baseline_on_same_rows, Scores)
     if isinstance(baseline_on_same_rows, Scores):
-        base_scores, base_ids, reason = baseline_on_same_rows, ids, None
+        base_scores, reason = baseline_on_same_rows, None
         tests = _paired_tests(names, cand_scores, base_scores)
     else:
-        base_scores, base_ids, reason = (
-            baseline.scores,
-            baseline.predictions["id"],
-            baseline_on_same_rows,
-        )
+        base_scores, reason = baseline.scores, baseline_on_same_rows
         tests = {}
-    cand_points, _ = compute_metrics(candidate.task, _as_predictions(cand_scores, ids))
-    base_points, _ = compute_metrics(candidate.task, _as_predictions(base_scores, base_ids))
+    cand_points, base_points = point_metrics(cand_scores), point_metrics(base_scores)
     report = params.report
-    methods_and_intervals = stats.delta_intervals(
-        [m for m in names if cand_points.get(m) is not None and base_points.get(m) is not None],
-        cand_scores,
-        base_scores,
-        resamples=report.bootstrap_resamples,
-        seed=report.seed,
-        max_rows=report.bootstrap_max_rows,
-        confidence=report.confidence,
-        paired=paired,
-    )
-    intervals = {name: interval for name, (_, interval) in methods_and_intervals.items()}
-    methods = {name: method for name, (method, _) in methods_and_intervals.items()}
+    defined = [m for m in names if cand_points.get(m) is not None and base_points.get(m) is not None]
+    methods, intervals = _intervals(defined, cand_scores, base_scores, report, paired)
     rows = _metric_rows(
         names=names,
         candidate_points=cand_points,

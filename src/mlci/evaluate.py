@@ -105,11 +105,15 @@ def _per_class(s: Scores, names: list[object]) -> dict[str, dict[str, float | No
     }
 
 
+def point_metrics(scores: Scores) -> dict[str, float | None]:
+    """Every metric of the task on these rows, rounded as metrics.json records them (None where undefined)."""
+    return {metric.name: _clean(metric.point(scores)) for metric in metrics.for_task(scores.task)}
+
+
 def compute_metrics(
     task: str, predictions: Predictions
 ) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
     """(scalar metrics, per-class metrics); per-class is empty for regression. Undefined metrics are None."""
     p = predictions
     encoded = encode(task, p.y_true.to_numpy(), p.y_pred, p.proba, p.classes)
-    values = {metric.name: _clean(metric.point(encoded)) for metric in metrics.for_task(task)}
-    return values, _per_class(encoded, list(predictions.classes)) if task == "classification" else {}
+    return point_metrics(encoded), _per_class(encoded, list(predictions.classes)) if task == "classification" else {}
