@@ -1,8 +1,9 @@
 # Serving image: verified model + FastAPI app. Build with `mlci image build` (or `make image`).
 # Layers go from least to most often changed: base, dependencies, code, model, labels.
-ARG BASE_IMAGE=python:3.11-slim
+# The base is named literally in both FROM lines (Dependabot cannot update a base given as an ARG) and its Python
+# is the project's default. Where it cannot be pulled, `make base-standin` puts a stand-in under this very name.
 
-FROM ${BASE_IMAGE} AS builder
+FROM python:3.12-slim-bookworm AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -34,7 +35,7 @@ RUN --mount=type=secret,id=ca_bundle \
     && /opt/venv/bin/python -m compileall -q --invalidation-mode unchecked-hash -i /tmp/venv-modules \
     && /opt/venv/bin/python /tmp/serving_imports.py stdlib > /opt/venv/stdlib-modules
 
-FROM ${BASE_IMAGE}
+FROM python:3.12-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app/src \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 OUT ?= artifacts
 
 .PHONY: help setup run test lint format typecheck pytest bench clean compare report docs
-.PHONY: image image-smoke serve requirements-serve bench-serve
+.PHONY: image image-smoke serve requirements-serve bench-serve base-standin
 
 help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -130,7 +130,7 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	$(BIN)/mlci report
 	scripts/post_report.py summary $(OUT)/report.md
 # --- serving image ---------------------------------------------------------------------------
-# MLCI_DOCKER picks the docker client (it must build with BuildKit); MLCI_BASE_IMAGE / MLCI_CA_BUNDLE pass through.
+# MLCI_DOCKER picks the docker client (it must build with BuildKit); MLCI_CA_BUNDLE passes through.
 IMAGE ?= $(shell $(BIN)/python -c "import json; from mlci.image import default_tag; print(default_tag('mlci-model', json.load(open('$(OUT)/run.json'))['commit']))" 2>/dev/null)
 
 requirements-serve.txt: pyproject.toml uv.lock
@@ -140,6 +140,10 @@ requirements-serve: requirements-serve.txt ## regenerate the locked serving requ
 
 serve: setup ## serve $(OUT)/ on HOST:PORT (default 0.0.0.0:8000)
 	$(BIN)/mlci serve --artifacts $(OUT)
+
+# Only where the Dockerfile's base cannot be pulled: a local image under its exact name (see the script's header).
+base-standin: ## tag a local stand-in under the Dockerfile's base name (no pull possible; needs debootstrap, pyenv)
+	scripts/base-standin.sh $(if $(FORCE),--force)
 
 image: setup ## build the serving image from $(OUT)/ (BuildKit)
 	$(BIN)/mlci image build --artifacts $(OUT)

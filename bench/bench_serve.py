@@ -319,7 +319,6 @@ def image_figures(tag: str, artifacts: Path) -> dict[str, Any]:
         run = json.loads((artifacts / "run.json").read_text())
         spec = mlci_image.BuildSpec(
             tag="mlci-bench:code-change",
-            base_image=os.environ.get("MLCI_BASE_IMAGE", "python:3.11-slim"),
             revision="bench",
             source="bench",
             model_sha256=run["model"]["sha256"],

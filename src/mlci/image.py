@@ -72,7 +72,6 @@ def _last_line(text: str) -> str:
 @dataclass(frozen=True)
 class BuildSpec:
     tag: str
-    base_image: str
     revision: str
     source: str
     model_sha256: str
@@ -99,7 +98,6 @@ def default_tag(name: str, revision: str) -> str:
 def build_command(spec: BuildSpec, context: Path, docker: str) -> list[str]:
     command = [docker, "build", "--network", "host", "--file", str(context / "Dockerfile"), "--tag", spec.tag]
     for key, value in (
-        ("BASE_IMAGE", spec.base_image),
         ("REVISION", spec.revision),
         ("SOURCE", spec.source),
         ("MODEL_SHA256", spec.model_sha256),

@@ -114,7 +114,6 @@ def built(engine: Any, trained_run: Path, tmp_path_factory: pytest.TempPathFacto
     ca = os.environ.get("MLCI_CA_BUNDLE")
     spec = image.BuildSpec(
         tag=f"mlci-test:{sha[:12]}",
-        base_image=os.environ.get("MLCI_BASE_IMAGE", "python:3.11-slim"),
         revision="test",
         source="https://example.invalid/mlci",
         model_sha256=sha,

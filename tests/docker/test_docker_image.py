@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import time
 from collections.abc import Sequence
@@ -15,6 +17,8 @@ from mlci.config import Params
 from mlci.errors import GateFailed
 from mlci.smoke import run_smoke
 from synthetic import EXAMPLE
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -46,6 +50,32 @@ def test_image_is_slim_labelled_and_non_root(engine: Any, built: Any) -> None:
         network_mode="none",
     )
     assert b"no-pytest" in listing and b"pip" not in listing
+
+
+def dockerfile_base() -> str:
+    found = re.search(r"^FROM\s+(\S+)", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE)
+    assert found is not None
+    return found.group(1)
+
+
+def test_image_runs_the_python_its_dockerfile_names(engine: Any, built: Any) -> None:
+    minor = re.match(r"python:(3\.\d+)-", dockerfile_base())
+    assert minor is not None, dockerfile_base()
+    script = "import ssl, sys; print('%d.%d' % sys.version_info[:2], sys.base_prefix, ssl.OPENSSL_VERSION)"
+    for tag in (built.tag, dockerfile_base()):
+        out = engine.containers.run(tag, ["python3", "-c", script], remove=True, network_mode="none")
+        version, prefix, _ = out.decode().split(" ", 2)
+        assert (version, prefix) == (minor.group(1), "/usr/local"), tag
+
+
+def test_base_standin_script_finds_the_base_the_build_used(engine: Any, built: Any) -> None:
+    # The build ran on whatever the local store holds under the Dockerfile's name; the script `make
+    # base-standin` runs must read that same name and leave an image already there alone.
+    env = {**os.environ, "MLCI_DOCKER": image.docker_binary()}
+    script = str(ROOT / "scripts" / "base-standin.sh")
+    done = subprocess.run([script], capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"{dockerfile_base()} is already in the local image store" in done.stdout
 
 
 def test_smoke_passes(built: Any, bundled_params: Params) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,25 @@ def test_no_syntax_line_and_secret_is_optional() -> None:
     assert "# syntax=" not in text  # it would make BuildKit pull a frontend image
     assert "--mount=type=secret,id=ca_bundle" in text and "--require-hashes" in text
     assert "USER 10001" in text and "HEALTHCHECK" in text and "curl" not in text.replace("No curl", "")
+
+
+def named_base() -> tuple[str, str]:
+    """The one image both FROM lines name, and the Python minor version its tag gives ('3.12')."""
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?\s*$", (ROOT / "Dockerfile").read_text(), re.MULTILINE | re.I)
+    bases = {source for source, _ in stages if source not in {name for _, name in stages}}
+    assert len(stages) == 2 and len(bases) == 1, stages
+    base = bases.pop()
+    # Dependabot reads only a literal FROM: a base named by an ARG would never be proposed for update.
+    found = re.fullmatch(r"python:(3\.\d+)-slim-[a-z]+", base)
+    assert found, f"{base}: not a literal python:3.N-slim-<debian> tag"
+    return base, found.group(1)
+
+
+def test_base_is_named_literally_on_a_supported_python() -> None:
+    base, version = named_base()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    low, high = (int(minor) for minor in re.findall(r"3\.(\d+)", project))
+    assert low <= int(version.split(".")[1]) < high, f"{base} is outside requires-python {project}"
 
 
 def test_serving_requirements_match_the_lock(tmp_path: Path) -> None:

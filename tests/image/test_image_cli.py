@@ -23,13 +23,12 @@ def test_build_uses_params_env_and_run(
         return "sha256:abc"
 
     monkeypatch.setattr(image, "build", fake_build)
-    monkeypatch.setenv("MLCI_BASE_IMAGE", "local/base:1")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
     assert main(["image", "build", "--params", str(EXAMPLE / "params.yaml"), "--artifacts", str(trained_run)]) == 0
     run = json.loads((trained_run / "run.json").read_text())
     spec = seen["spec"]
-    assert spec.base_image == "local/base:1" and spec.source == "https://github.com/o/r"
+    assert spec.source == "https://github.com/o/r"
     assert spec.model_sha256 == run["model"]["sha256"] and spec.tag.startswith("mlci-model:")
     assert capsys.readouterr().out.strip() == f"{spec.tag} sha256:abc"
 

@@ -133,7 +133,7 @@ def test_push_checks_governance_and_reads_the_digest_back(governance: Path, monk
 
 def test_build_command_and_context(tmp_path: Path, trained_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = Path(__file__).resolve().parents[2]
-    spec = image.BuildSpec("m:1", "base:1", "abc", "https://x/y", SHA, ca_bundle=Path("/ca.pem"))
+    spec = image.BuildSpec("m:1", "abc", "https://x/y", SHA, ca_bundle=Path("/ca.pem"))
     seen: list[list[str]] = []
 
     def runner(args: Sequence[str], env: dict[str, str] | None = None) -> image.Completed:
@@ -149,7 +149,7 @@ def test_build_command_and_context(tmp_path: Path, trained_run: Path, monkeypatc
     assert image.build(spec, root, trained_run, runner) == "sha256:123"
     build = seen[0]
     assert build[:2] == ["docker", "build"] and "--secret" in build and "id=ca_bundle,src=/ca.pem" in build
-    assert "BASE_IMAGE=base:1" in build and f"MODEL_SHA256={SHA}" in build
+    assert f"MODEL_SHA256={SHA}" in build and not any(arg.startswith("BASE_IMAGE=") for arg in build)
     with pytest.raises(MlciError, match="docker build failed: boom"):
         image.build(spec, root, trained_run, lambda a, e=None: image.Completed(1, "", "step 3\nboom\n"))
     with pytest.raises(MlciError, match="missing; run `mlci run`"):

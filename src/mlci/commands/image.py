@@ -22,7 +22,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     build = actions.add_parser("build", help="docker build with BuildKit; prints the image reference")
     common(build)
     build.add_argument("--tag", help="image reference (default: image.name:<commit>)")
-    build.add_argument("--base-image", help="final stage base (default: image.base_image; env MLCI_BASE_IMAGE)")
     build.add_argument(
         "--ca-bundle",
         type=Path,
@@ -61,13 +60,12 @@ def _build(args: argparse.Namespace) -> int:
     revision = str(run.get("commit", "unknown"))
     spec = image.BuildSpec(
         tag=args.tag or image.default_tag(params.image.name, revision),
-        base_image=args.base_image or os.environ.get("MLCI_BASE_IMAGE") or params.image.base_image,
         revision=revision,
         source=_source(),
         model_sha256=str(model.get("sha256", "unknown")) if isinstance(model, dict) else "unknown",
         ca_bundle=args.ca_bundle,
     )
-    with StageTimer().stage("image build", f"{spec.tag} on {spec.base_image}"):
+    with StageTimer().stage("image build", spec.tag):
         image_id = image.build(spec, params.root, args.artifacts)
     print(f"{spec.tag} {image_id}")
     return 0

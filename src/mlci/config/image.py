@@ -51,6 +51,5 @@ class ImageParams(Section):
         description="repository pushed to and promoted in (host[:port]/path); CI sets it with --repository",
     )
     max_size_mb: float = Field(default=400.0, gt=0, description="uncompressed image size budget (smoke fails above)")
-    base_image: str = Field(default="python:3.11-slim", description="final stage base (Dockerfile ARG BASE_IMAGE)")
     serve: ServeParams = Field(default_factory=ServeParams)
     smoke: SmokeParams = Field(default_factory=SmokeParams)
