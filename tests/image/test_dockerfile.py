@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,19 @@ def test_base_is_named_literally_on_a_supported_python() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     low, high = (int(minor) for minor in re.findall(r"3\.(\d+)", project))
     assert low <= int(version.split(".")[1]) < high, f"{base} is outside requires-python {project}"
+
+
+def test_workflows_default_to_the_images_python() -> None:
+    # One default Python: what CI trains and tests the model on is what the image serves it with.
+    _, version = named_base()
+    action = yaml.safe_load((ROOT / ".github" / "actions" / "setup" / "action.yml").read_text())
+    defaults = {"actions/setup": action["inputs"]["python-version"]["default"]}
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        triggers = yaml.safe_load(path.read_text())[True]  # YAML 1.1 reads the key `on` as true
+        inputs = (triggers.get("workflow_call") or {}).get("inputs") or {} if isinstance(triggers, dict) else {}
+        if "python-version" in inputs:
+            defaults[path.name] = inputs["python-version"]["default"]
+    assert len(defaults) > 1 and set(defaults.values()) == {version}, defaults
 
 
 def test_serving_requirements_match_the_lock(tmp_path: Path) -> None:
