@@ -1,16 +1,41 @@
-"""Write one run's outputs into a temp folder, then swap it in: a failed run leaves the old folder intact."""
+"""The artifacts folder as a contract: where each file lives, what it holds, and how it is written.
+
+Every stage that writes or reads a file under `artifacts/` goes through the names and pydantic models here, so
+a file has one definition. Writes are atomic (a temp file and a rename; a whole run is staged in a temp folder
+and swapped in, so a failed run leaves the old folder intact). A file that exists but does not match its model
+is one ArtifactError naming the file and the key (exit 2). `docs/architecture.md` ("The artifact folder")
+lists the layout.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from mlci.config.training import Task
 from mlci.errors import ArtifactError
 
 FORMAT_VERSION = 1
@@ -110,3 +135,490 @@ def staged(out: Path) -> Iterator[RunFolder]:
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+
+
+# --- layout: every file `mlci` writes under the artifacts folder -------------------------------------------
+
+MODEL = "model.skops"
+MODEL_SHA256 = "model.sha256"
+RUN = "run.json"
+METRICS = "metrics.json"
+PARAMS = "params.json"
+PREDICTIONS = "predictions.csv"
+FEATURE_IMPORTANCE = "feature_importance.csv"
+PLOTS = "plots"
+MODEL_CARD = "model_card.md"
+COMPARISON = "comparison.json"
+REPORT = "report.md"
+GOVERNANCE = "governance.json"
+CHECKS = "checks"
+
+
+def check_summary_name(suite: str) -> str:
+    return f"{suite}.json"
+
+
+def check_summary_path(artifacts: Path, suite: str) -> Path:
+    """`checks/<suite>.json`: the summary `mlci check` writes per suite."""
+    return artifacts / CHECKS / check_summary_name(suite)
+
+
+# An image manifest digest, as registries, `mlci govern --image-digest` and the records name one.
+DIGEST_PATTERN = r"sha256:[0-9a-f]{64}"
+DIGEST = re.compile(DIGEST_PATTERN)
+ImageDigest = Annotated[str, StringConstraints(pattern=f"^{DIGEST_PATTERN}$")]
+
+# Numbers keep the JSON type they were written with (an int stays an int), so a read-then-written file is
+# byte-identical.
+Number = int | float
+
+
+# --- models --------------------------------------------------------------------------------------------------
+
+
+class _File(BaseModel):
+    """Readers tolerate keys they do not know; writers list every key, so files stay byte-stable."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _known_version(version: int) -> int:
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"format_version {version} is newer than this mlci understands ({FORMAT_VERSION}); upgrade mlci to read it"
+        )
+    return version
+
+
+class _Versioned(_File):
+    format_version: StrictInt
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        return _known_version(version)
+
+
+class Rows(_File):
+    total: int
+    train: int
+    test: int
+
+
+class DataFacts(_File):
+    path: str
+    sha256: str
+    rows: Rows
+
+
+class Features(_File):
+    numeric: list[str]
+    categorical: list[str]
+
+
+class ModelFacts(_File):
+    file: str
+    sha256: str
+    bytes: int
+
+
+class RunFile(_Versioned):
+    """`run.json`: what was trained, on which data, with which code and packages."""
+
+    commit: str
+    data: DataFacts
+    features: Features
+    id_column: str | None
+    target: str
+    task: Task
+    classes: list[str]
+    params_hash: str
+    model: ModelFacts
+    packages: dict[str, str]
+    durations_seconds: dict[str, Number]
+
+
+class EvaluationSample(_File):
+    sample_rows: int
+    sampled: bool
+    seed: int
+
+
+class MetricsFile(_Versioned):
+    """`metrics.json`: every metric on the whole holdout (None where undefined), per class for classifiers."""
+
+    task: Task
+    primary: str
+    metrics: dict[str, Number | None]
+    per_class: dict[str, dict[str, Number | None]]
+    rows: Rows
+    evaluation_sample: EvaluationSample
+
+
+CheckStatus = Literal["passed", "warned", "failed", "not-run"]
+
+_CHECK_STATUSES: dict[str, CheckStatus] = {
+    "passed": "passed",
+    "pass": "passed",
+    "failed": "failed",
+    "fail": "failed",
+    "warned": "warned",
+    "warning": "warned",
+    "warn": "warned",
+    "not-run": "not-run",
+    "not-ran": "not-run",
+    "error": "not-run",
+}
+
+
+def _norm(text: str) -> str:
+    return text.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+class CheckEntry(_File):
+    """One condition's verdict, or one check that did not run."""
+
+    check: str  # deepchecks class name, `column:<name>` for schema, `gates.min.<metric>`
+    name: str  # human title
+    condition: str | None = None  # null when the check did not run
+    status: CheckStatus
+    value: Any = None  # what was measured, or why it did not run
+    optional: bool = False  # a not-run optional check does not fail its suite
+    hint: str | None = None  # only on a failure whose usual cause mlci knows
+
+    @model_serializer(mode="wrap")
+    def _hint_only_when_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        payload: dict[str, Any] = handler(self)
+        if payload.get("hint") is None:
+            payload.pop("hint", None)
+        return payload
+
+
+class CheckSummary(_File):
+    """`checks/<suite>.json`, written by `mlci check`; the shape is documented in `mlci.checks.outcome`.
+
+    Reading also takes hand-written summaries: a bare list of checks, `name` without `check` (or the
+    reverse), and status spellings such as `fail`, `warning` or `not_run`.
+    """
+
+    format_version: StrictInt | None = None
+    suite: str | None = None
+    command: str | None = None
+    passed: bool | None = None  # the suite's verdict: only it knows checks.fail_on_warning
+    html: str | None = None
+    rows: dict[str, int | None] = Field(default_factory=dict)
+    rows_sampled: dict[str, int | None] = Field(default_factory=dict)
+    sample_rows: int | None = None
+    duration_seconds: Number = 0
+    checks: list[CheckEntry]
+    skipped: list[str] = Field(default_factory=list)
+    no_condition: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, raw: Any) -> Any:
+        payload = dict(raw) if isinstance(raw, Mapping) else {"checks": raw}
+        checks = payload.get("checks")
+        if not isinstance(checks, list):
+            raise ValueError("expected a list of checks")
+        entries: list[Any] = []
+        for index, item in enumerate(checks):
+            if isinstance(item, CheckEntry):
+                entries.append(item)
+                continue
+            name = item.get("check", item.get("name")) if isinstance(item, Mapping) else None
+            if not isinstance(item, Mapping) or not isinstance(name, str):
+                raise ValueError(f"checks[{index}] must be an object with a string 'check' (or 'name')")
+            status = item.get("status")
+            normalised = _CHECK_STATUSES.get(_norm(status)) if isinstance(status, str) else None
+            if normalised is None:
+                raise ValueError(
+                    f"checks[{index}] ({name}): unknown status {status!r}; expected passed, warned, failed or not-run"
+                )
+            condition = item.get("condition")
+            header = item.get("name")
+            entries.append(
+                {
+                    **item,
+                    "check": name,
+                    "name": header if isinstance(header, str) else name,
+                    "status": normalised,
+                    "condition": condition if isinstance(condition, str) else None,
+                    "optional": item.get("optional") is True,
+                }
+            )
+        if not isinstance(payload.get("passed"), bool):
+            payload["passed"] = None
+        payload["checks"] = entries
+        return payload
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_version(cls, version: int | None) -> int | None:
+        return None if version is None else _known_version(version)
+
+
+class Gate(_File):
+    status: Literal["passed", "failed"]
+    failures: list[str]
+
+
+class IncomparableGate(Gate):
+    incomparable: Literal["pass", "fail"]
+
+
+class RunFacts(_File):
+    """One run as the comparison records it (either side)."""
+
+    commit: str | None
+    data_sha256: str | None
+    data_rows: int | None
+    holdout_rows: int
+    params_hash: str | None
+    model_sha256: str | None
+    model_bytes: int | None
+    train_seconds: Number | None
+    estimator: str | None
+    evaluation_sample: EvaluationSample | None
+
+
+class DataChange(_File):
+    baseline_sha256: str | None
+    candidate_sha256: str | None
+    baseline_rows: int | None
+    candidate_rows: int | None
+    holdout_ids_added: int
+    holdout_ids_removed: int
+
+
+class ParamChange(_File):
+    key: str
+    change: Literal["added", "removed", "changed"]
+    baseline: Any
+    candidate: Any
+
+
+class MetricRow(_File):
+    name: str
+    lower_is_better: bool
+    baseline: Number | None
+    candidate: Number | None
+    delta: Number | None
+    ci_low: Number | None
+    ci_high: Number | None
+    interval: str | None  # how the interval was computed (bootstrap, DeLong, ...)
+    p_value: Number | None
+    test: str
+    significant: bool
+    direction: Literal["better", "worse", "same"]
+    tolerance: Number | None
+    gate: Literal["passed", "failed", "n/a", "not-run"]
+
+
+class RowsCompared(_File):
+    candidate: int
+    baseline: int
+
+
+class Bootstrap(_File):
+    resamples: int
+    seed: int
+    confidence: Number
+    paired: bool
+    max_rows: int | None
+
+
+class _Comparison(_Versioned):
+    reason: str | None
+    baseline_source: str
+    task: Task
+    primary: str
+
+
+class NoBaseline(_Comparison):
+    """Nothing to compare with (first PR): the gate passes."""
+
+    status: Literal["no-baseline"]
+    verdict: Literal["no-baseline"]
+    comparable: None
+    gate: Gate
+    candidate: RunFacts
+    candidate_metrics: dict[str, Number | None]
+
+
+class _WhatChanged(_Comparison):
+    params_diff: list[ParamChange]
+    data: DataChange
+    baseline: RunFacts
+    candidate: RunFacts
+
+
+class Incomparable(_WhatChanged):
+    """The baseline answers another question: nothing compared, `gates.incomparable` decides the gate."""
+
+    status: Literal["incomparable"]
+    verdict: Literal["incomparable"]
+    comparable: Literal[False]
+    gate: IncomparableGate
+    candidate_metrics: dict[str, Number | None]
+
+
+class Compared(_WhatChanged):
+    """Both models scored, paired on the same rows when `like_for_like`."""
+
+    status: Literal["compared"]
+    verdict: Literal["better", "worse", "no-significant-change"]
+    comparable: Literal[True]
+    like_for_like: bool
+    not_like_for_like_reason: str | None
+    rows_compared: RowsCompared
+    bootstrap: Bootstrap
+    metrics: list[MetricRow]
+    gate: Gate
+
+
+class ComparisonFile(RootModel[Annotated[NoBaseline | Incomparable | Compared, Field(discriminator="status")]]):
+    """`comparison.json`, one of three shapes told apart by `status`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_status(cls, raw: Any) -> Any:
+        if isinstance(raw, BaseModel):
+            return raw
+        if not isinstance(raw, Mapping) or raw.get("status") not in _COMPARISON_STATUSES:
+            raise ValueError("not a comparison written by `mlci compare` (no known 'status')")
+        return raw
+
+    def dump(self) -> dict[str, Any]:
+        payload: dict[str, Any] = self.model_dump(mode="json")
+        return payload
+
+
+GateStatus = Literal["passed", "failed", "other"]
+_GATE_PASSED = frozenset({"passed", "pass", "ok", "success"})
+_GATE_FAILED = frozenset({"failed", "fail", "failure"})
+
+
+@dataclass(frozen=True)
+class GateResult:
+    status: GateStatus
+    raw: str  # the status as written, for the record
+    failures: tuple[Any, ...] = ()  # `gate.failures` when the writer lists them
+    comparison: str | None = None  # top-level `status` next to a `gate` (e.g. "compared", "no-baseline")
+    reason: str | None = None  # why nothing was compared, when the baseline answers another question
+
+
+def parse_compare_gate(raw: Any, source: str) -> GateResult:
+    """The gate of `comparison.json`, read tolerantly: governance also takes comparisons other tools write.
+
+    Relies on: an object with `gate`, either a status string or an object with a `status` string or a
+    `passed` boolean (an optional `failures` list and a top-level `status` such as "no-baseline" are
+    copied into the record); without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
+    "failed"/"fail" fail; any other status (e.g. "no baseline" written as "skipped") is reported as is.
+    With `comparable: false` (the baseline answers another question) the top-level `reason` string is
+    copied too.
+    """
+    if not isinstance(raw, Mapping):
+        raise ArtifactError(f"{source}: expected a JSON object with a 'gate'")
+    gate = raw.get("gate", raw)
+    context = raw.get("status") if "gate" in raw and isinstance(raw.get("status"), str) else None
+    if isinstance(gate, str):
+        gate = {"status": gate}
+    if not isinstance(gate, Mapping):
+        raise ArtifactError(f"{source}: 'gate' must be a status string or an object with 'status' or 'passed'")
+    status, passed = gate.get("status"), gate.get("passed")
+    failures = tuple(gate["failures"]) if isinstance(gate.get("failures"), list) else ()
+    reason = raw.get("reason") if raw.get("comparable") is False and isinstance(raw.get("reason"), str) else None
+    if isinstance(status, str):
+        key = _norm(status)
+        verdict: GateStatus = "passed" if key in _GATE_PASSED else "failed" if key in _GATE_FAILED else "other"
+        return GateResult(verdict, status, failures, context, reason)
+    if isinstance(passed, bool):
+        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}", failures, context, reason)
+    raise ArtifactError(f"{source}: no gate status found (expected gate.status or gate.passed)")
+
+
+RuleStatus = Literal["passed", "failed", "not evaluated"]
+
+
+class RuleRecord(_File):
+    name: str
+    enabled: bool
+    required: bool
+    required_setting: bool | str
+    status: RuleStatus
+    reason: str
+    evidence: dict[str, Any]
+
+
+class RunReference(_File):
+    commit: str | None
+    params_hash: str | None
+
+
+class GovernanceRecord(_Versioned):
+    """`governance.json`: the decision, on which model, data and image, and each rule's outcome and evidence."""
+
+    commit: str
+    context: Literal["ci", "local"]
+    decision: Literal["passed", "failed"]
+    failed_required: list[str]
+    artifacts: str
+    model_sha256: str | None
+    image_digest: ImageDigest | None
+    data_sha256: str | None
+    run: RunReference
+    rules: list[RuleRecord]
+
+
+# --- reading and writing models -----------------------------------------------------------------------------
+
+FileModel = TypeVar("FileModel", bound=BaseModel)
+
+
+_OBJECT_TYPES = frozenset({"model_type", "model_attributes_type", "dict_type"})
+_COMPARISON_STATUSES = frozenset({"no-baseline", "incomparable", "compared"})  # error paths start with the tag
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One pydantic error as a sentence naming the key (dotted, list positions in brackets)."""
+    parts = error["loc"][1:] if error["loc"][:1] and error["loc"][0] in _COMPARISON_STATUSES else error["loc"]
+    loc = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+    kind = error["type"]
+    if kind == "value_error":
+        message = str((error.get("ctx") or {}).get("error", error["msg"]))
+        return f"{loc}: {message}" if loc and not message.startswith(loc) else message
+    if loc == "format_version":
+        return "format_version is missing or not an integer; not written by `mlci run`?"
+    if kind in _OBJECT_TYPES:
+        return f"key {loc!r} is missing or not an object" if loc else "expected a JSON object"
+    what = "is missing" if kind == "missing" else f": {error['msg'][:1].lower()}{error['msg'][1:]}"
+    return f"key {loc!r} {what}".replace(" :", ":") if loc else error["msg"]
+
+
+def validate(model: type[FileModel], payload: Any) -> FileModel | str:
+    """The payload as `model`, or one sentence saying which key is wrong and how."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        return _problem(exc.errors()[0])
+
+
+def parse(model: type[FileModel], payload: Any, source: Path | str) -> FileModel:
+    """The payload as `model`; an ArtifactError naming the file and key otherwise (exit 2)."""
+    parsed = validate(model, payload)
+    if isinstance(parsed, str):
+        raise ArtifactError(f"{source}: {parsed}")
+    return parsed
+
+
+def read_model(model: type[FileModel], path: Path, missing: str) -> FileModel:
+    """A JSON file mlci wrote, read and validated; `missing` says what to do when it is absent."""
+    return parse(model, load_json(path, missing), path)
+
+
+def write_model(path: Path, document: _File | ComparisonFile) -> None:
+    write_atomic(path, dumps_json(document.dump()))

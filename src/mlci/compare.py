@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlci import metrics, stats
-from mlci.artifacts import FORMAT_VERSION, read_json_object
+from mlci import artifacts, metrics, stats
+from mlci.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
 from mlci.config import Params
 from mlci.config.report import ReportParams
+from mlci.config.training import Task
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
 from mlci.evaluate import point_metrics
@@ -36,8 +37,8 @@ from mlci.metrics import BOOTSTRAP, Scores
 from mlci.rowkey import row_keys
 from mlci.train import predict_labels_and_proba
 
-RUN_FILES = ("model.skops", "model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
-CANDIDATE_FILES = ("model.sha256", "metrics.json", "run.json", "params.json", "predictions.csv")
+CANDIDATE_FILES = (artifacts.MODEL_SHA256, artifacts.METRICS, artifacts.RUN, artifacts.PARAMS, artifacts.PREDICTIONS)
+RUN_FILES = (artifacts.MODEL, *CANDIDATE_FILES)
 SIGNIFICANT_DIGITS = 10
 
 
@@ -46,33 +47,23 @@ class RunRecord:
     """What one artifacts folder says about its run (files parsed, nothing loaded into a model yet)."""
 
     folder: Path
-    run: dict[str, Any]
-    metrics: dict[str, Any]
+    run: RunFile
+    metrics: MetricsFile
     params: dict[str, Any]
     predictions: pd.DataFrame
 
     @property
-    def task(self) -> str:
-        return str(self.run.get("task"))
+    def task(self) -> Task:
+        return self.run.task
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.run.get("classes") or ())
+        return tuple(self.run.classes)
 
     @functools.cached_property
     def scores(self) -> Scores:
         """The holdout predictions in numeric form, parsed once (ArtifactError if they do not parse)."""
         return scores_from_predictions(self)
-
-
-def _check_version(path: Path, payload: Mapping[str, Any]) -> None:
-    version = payload.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ArtifactError(f"{path}: format_version is missing or not an integer; not written by `mlci run`?")
-    if version > FORMAT_VERSION:
-        raise ArtifactError(
-            f"{path}: format_version {version} is newer than this mlci understands ({FORMAT_VERSION}); upgrade mlci to compare with it"
-        )
 
 
 def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> RunRecord:
@@ -86,37 +77,30 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
             raise ArtifactError(
                 f"{folder / name}: missing; the {role} folder is incomplete (expected the artifacts of `mlci run`)"
             )
-    metrics = read_json_object(folder / "metrics.json", f"the {role} folder is incomplete")
-    run = read_json_object(folder / "run.json", f"the {role} folder is incomplete")
-    params = read_json_object(folder / "params.json", f"the {role} folder is incomplete")
-    _check_version(folder / "metrics.json", metrics)
-    _check_version(folder / "run.json", run)
-    for key in ("task", "target", "model", "data"):
-        if key not in run:
-            raise ArtifactError(f"{folder / 'run.json'}: key {key!r} is missing")
-    if not isinstance(metrics.get("metrics"), dict):
-        raise ArtifactError(f"{folder / 'metrics.json'}: key 'metrics' is missing or not an object")
-    recorded = (folder / "model.sha256").read_text(encoding="utf-8").split()
-    model = run["model"] if isinstance(run["model"], dict) else {}
-    if not recorded or recorded[0] != model.get("sha256"):
+    incomplete = f"the {role} folder is incomplete"
+    metrics = read_model(MetricsFile, folder / artifacts.METRICS, incomplete)
+    run = read_model(RunFile, folder / artifacts.RUN, incomplete)
+    params = read_json_object(folder / artifacts.PARAMS, incomplete)
+    recorded = (folder / artifacts.MODEL_SHA256).read_text(encoding="utf-8").split()
+    if not recorded or recorded[0] != run.model.sha256:
         raise ArtifactError(
             f"{folder / 'model.sha256'}: does not match the model sha256 in run.json; refusing a tampered or mixed-up folder"
         )
-    if "model.skops" in required:
+    if artifacts.MODEL in required:
         # Hashing is cheap next to loading: a tampered model is refused before any training or scoring.
-        actual = file_sha256(folder / "model.skops")
+        actual = file_sha256(folder / artifacts.MODEL)
         if actual != recorded[0]:
             raise ArtifactError(
                 f"{folder / 'model.skops'}: sha256 {actual[:12]}... does not match the recorded {recorded[0][:12]}...; refusing to load a tampered or wrong model"
             )
-    classification = run["task"] == "classification"
+    classification = run.task == "classification"
     # Ids as written (they are keys, "7" is not "7.0"); class labels as text, "NA" included.
     dtypes: dict[str, type[str]] = {"id": str, **({"y_true": str, "y_pred": str} if classification else {})}
     try:
-        predictions = pd.read_csv(folder / "predictions.csv", dtype=dtypes, keep_default_na=not classification)
+        predictions = pd.read_csv(folder / artifacts.PREDICTIONS, dtype=dtypes, keep_default_na=not classification)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(f"{folder / 'predictions.csv'}: cannot parse: {exc.__class__.__name__}") from None
-    needed = ["id", "y_true", "y_pred"] + [f"proba_{c}" for c in run.get("classes") or []]
+    needed = ["id", "y_true", "y_pred"] + [f"proba_{c}" for c in run.classes]
     missing = [c for c in needed if c not in predictions.columns]
     if missing:
         raise ArtifactError(f"{folder / 'predictions.csv'}: column {missing[0]!r} is missing")
@@ -131,10 +115,10 @@ def incomparable_reason(candidate: RunRecord, baseline: RunRecord) -> str | None
     """Why the baseline answers another question than this run (one sentence), or None when it does not."""
     if baseline.task != candidate.task:
         return f"the baseline is a {baseline.task} model, this run is {candidate.task}"
-    if baseline.run["target"] != candidate.run["target"]:
-        return f"the baseline predicts {baseline.run['target']!r}, this run predicts {candidate.run['target']!r}"
+    if baseline.run.target != candidate.run.target:
+        return f"the baseline predicts {baseline.run.target!r}, this run predicts {candidate.run.target!r}"
     if _threshold(baseline) != _threshold(candidate):
-        target = candidate.run["target"]
+        target = candidate.run.target
 
         def label(threshold: Any) -> str:
             return f"{target!r} as is" if threshold is None else f"{target!r} >= {threshold}"
@@ -166,11 +150,9 @@ def _baseline_features(
     baseline: RunRecord, candidate: RunRecord, frame: pd.DataFrame, data_name: str
 ) -> pd.DataFrame | str:
     """The baseline model's input columns for the candidate's holdout rows (by id), or why they cannot be built."""
-    features = baseline.run.get("features") or {}
-    numeric = [str(c) for c in features.get("numeric", [])]
-    categorical = [str(c) for c in features.get("categorical", [])]
-    id_column = candidate.run.get("id_column")
-    id_column = None if id_column is None else str(id_column)
+    numeric = list(baseline.run.features.numeric)
+    categorical = list(baseline.run.features.categorical)
+    id_column = candidate.run.id_column
     gone = [c for c in [*numeric, *categorical, *([id_column] if id_column else [])] if c not in frame.columns]
     if gone:
         return f"column {gone[0]!r} that the baseline model needs is not in {data_name}"
@@ -307,20 +289,18 @@ def _paired_tests(names: list[str], candidate: Scores, baseline: Scores) -> dict
 
 
 def _facts(record: RunRecord) -> dict[str, Any]:
-    data = record.run.get("data") or {}
-    model = record.run.get("model") or {}
-    durations = record.run.get("durations_seconds") or {}
+    run = record.run
     return {
-        "commit": record.run.get("commit"),
-        "data_sha256": data.get("sha256"),
-        "data_rows": (data.get("rows") or {}).get("total"),
+        "commit": run.commit,
+        "data_sha256": run.data.sha256,
+        "data_rows": run.data.rows.total,
         "holdout_rows": len(record.predictions),
-        "params_hash": record.run.get("params_hash"),
-        "model_sha256": model.get("sha256"),
-        "model_bytes": model.get("bytes"),
-        "train_seconds": durations.get("train"),
+        "params_hash": run.params_hash,
+        "model_sha256": run.model.sha256,
+        "model_bytes": run.model.bytes,
+        "train_seconds": run.durations_seconds.get("train"),
         "estimator": (record.params.get("model") or {}).get("estimator"),
-        "evaluation_sample": record.metrics.get("evaluation_sample"),
+        "evaluation_sample": record.metrics.evaluation_sample.dump(),
     }
 
 
@@ -330,21 +310,23 @@ def metric_list(params: Params) -> list[str]:
     return names + [m for m in params.gates.max_regression if m not in names]
 
 
-def no_baseline(candidate: RunRecord, params: Params, source: str) -> dict[str, Any]:
+def no_baseline(candidate: RunRecord, params: Params, source: str) -> ComparisonFile:
     """The first PR (or main without artifacts): nothing to compare against, and the gate passes."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "status": "no-baseline",
-        "verdict": "no-baseline",
-        "comparable": None,
-        "reason": None,
-        "gate": {"status": "passed", "failures": []},
-        "baseline_source": source,
-        "task": candidate.task,
-        "primary": params.metrics.primary,
-        "candidate": _facts(candidate),
-        "candidate_metrics": {m: _round(candidate.metrics["metrics"].get(m)) for m in metric_list(params)},
-    }
+    return ComparisonFile.model_validate(
+        {
+            "format_version": FORMAT_VERSION,
+            "status": "no-baseline",
+            "verdict": "no-baseline",
+            "comparable": None,
+            "reason": None,
+            "gate": {"status": "passed", "failures": []},
+            "baseline_source": source,
+            "task": candidate.task,
+            "primary": params.metrics.primary,
+            "candidate": _facts(candidate),
+            "candidate_metrics": {m: _round(candidate.metrics.metrics.get(m)) for m in metric_list(params)},
+        }
+    )
 
 
 def _intervals(
@@ -370,7 +352,7 @@ def compare_runs(
     baseline_on_same_rows: Scores | str,
     params: Params,
     source: str,
-) -> dict[str, Any]:
+) -> ComparisonFile:
     """The full comparison: paired when the baseline scored the candidate's rows, unpaired otherwise."""
     names = metric_list(params)
     cand_scores = candidate.scores
@@ -401,29 +383,31 @@ def compare_runs(
     ]
     primary = rows[0]
     verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[primary["direction"]]
-    return {
-        "format_version": FORMAT_VERSION,
-        "status": "compared",
-        "verdict": verdict,
-        "comparable": True,
-        "reason": None,
-        "like_for_like": paired,
-        "not_like_for_like_reason": reason,
-        "baseline_source": source,
-        "task": candidate.task,
-        "primary": params.metrics.primary,
-        "rows_compared": {"candidate": cand_scores.rows, "baseline": base_scores.rows},
-        "bootstrap": {
-            "resamples": report.bootstrap_resamples,
-            "seed": report.seed,
-            "confidence": report.confidence,
-            "paired": paired,
-            "max_rows": report.bootstrap_max_rows,
-        },
-        "metrics": rows,
-        "gate": {"status": "failed" if failures else "passed", "failures": failures},
-        **_what_changed(candidate, baseline),
-    }
+    return ComparisonFile.model_validate(
+        {
+            "format_version": FORMAT_VERSION,
+            "status": "compared",
+            "verdict": verdict,
+            "comparable": True,
+            "reason": None,
+            "like_for_like": paired,
+            "not_like_for_like_reason": reason,
+            "baseline_source": source,
+            "task": candidate.task,
+            "primary": params.metrics.primary,
+            "rows_compared": {"candidate": cand_scores.rows, "baseline": base_scores.rows},
+            "bootstrap": {
+                "resamples": report.bootstrap_resamples,
+                "seed": report.seed,
+                "confidence": report.confidence,
+                "paired": paired,
+                "max_rows": report.bootstrap_max_rows,
+            },
+            "metrics": rows,
+            "gate": {"status": "failed" if failures else "passed", "failures": failures},
+            **_what_changed(candidate, baseline),
+        }
+    )
 
 
 def _what_changed(candidate: RunRecord, baseline: RunRecord) -> dict[str, Any]:
@@ -445,20 +429,22 @@ def _what_changed(candidate: RunRecord, baseline: RunRecord) -> dict[str, Any]:
     }
 
 
-def incomparable(candidate: RunRecord, baseline: RunRecord, reason: str, params: Params, source: str) -> dict[str, Any]:
+def incomparable(candidate: RunRecord, baseline: RunRecord, reason: str, params: Params, source: str) -> ComparisonFile:
     """The baseline answers another question: nothing is compared; `gates.incomparable` decides the gate."""
     setting = params.gates.incomparable
     failures = [] if setting == "pass" else [f"nothing was compared: {reason} (gates.incomparable: fail)"]
-    return {
-        "format_version": FORMAT_VERSION,
-        "status": "incomparable",
-        "verdict": "incomparable",
-        "comparable": False,
-        "reason": reason,
-        "gate": {"status": "failed" if failures else "passed", "failures": failures, "incomparable": setting},
-        "baseline_source": source,
-        "task": candidate.task,
-        "primary": params.metrics.primary,
-        "candidate_metrics": {m: _round(candidate.metrics["metrics"].get(m)) for m in metric_list(params)},
-        **_what_changed(candidate, baseline),
-    }
+    return ComparisonFile.model_validate(
+        {
+            "format_version": FORMAT_VERSION,
+            "status": "incomparable",
+            "verdict": "incomparable",
+            "comparable": False,
+            "reason": reason,
+            "gate": {"status": "failed" if failures else "passed", "failures": failures, "incomparable": setting},
+            "baseline_source": source,
+            "task": candidate.task,
+            "primary": params.metrics.primary,
+            "candidate_metrics": {m: _round(candidate.metrics.metrics.get(m)) for m in metric_list(params)},
+            **_what_changed(candidate, baseline),
+        }
+    )

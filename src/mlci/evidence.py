@@ -4,7 +4,9 @@ Reads from the artifacts folder `run.json`, `metrics.json`, `model.sha256`, `mod
 loaded), `model_card.md`, `checks/<suite>.json` and `comparison.json` when present; the data file and
 the data card through params.yaml; a scan report when one is named. A missing file is absent evidence
 (its rule reports "not evaluated" or "failed"); a file that exists but cannot be read or parsed is bad
-input (ArtifactError, exit 2) naming it.
+input (ArtifactError, exit 2) naming it. Check summaries are read through their model; `run.json`,
+`metrics.json` and `comparison.json` are read for the few keys the rules use, so a key that is absent is
+that rule's "not evaluated", not a refusal of the whole record.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlci import artifacts as files
+from mlci.artifacts import CheckSummary, parse, parse_compare_gate
 from mlci.config import Params
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
-from mlci.evidence_formats import CheckSuite, parse_check_summary, parse_compare_gate, parse_scan_report
+from mlci.evidence_formats import parse_scan_report
 from mlci.governance import Approvals, Evidence
 
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
@@ -76,15 +80,15 @@ def gather(
 ) -> Evidence:
     if not artifacts.is_dir():
         raise ArtifactError(f"{artifacts}: artifacts folder not found (run `mlci run` first or pass --artifacts DIR)")
-    recorded = read_text(artifacts / "model.sha256")
-    checks: dict[str, CheckSuite] = {}
+    recorded = read_text(artifacts / files.MODEL_SHA256)
+    checks: dict[str, CheckSummary] = {}
     policy = params.governance
     for suite in dict.fromkeys([*policy.data_checks.suites, *policy.model_checks.suites]):
-        path = artifacts / "checks" / f"{suite}.json"
+        path = files.check_summary_path(artifacts, suite)
         raw = read_json(path)
         if raw is not None:
-            checks[suite] = parse_check_summary(raw, str(path))
-    comparison_path = artifacts / "comparison.json"
+            checks[suite] = parse(CheckSummary, raw, path)
+    comparison_path = artifacts / files.COMPARISON
     comparison = read_json(comparison_path)
     scan = None
     if scan_report is not None:
@@ -96,17 +100,17 @@ def gather(
     return Evidence(
         artifacts=str(artifacts),
         commit=commit,
-        run=_object(artifacts / "run.json"),
-        metrics=_object(artifacts / "metrics.json"),
+        run=_object(artifacts / files.RUN),
+        metrics=_object(artifacts / files.METRICS),
         model_sha256_file=(recorded.split() or [""])[0] if recorded is not None else None,
-        model_sha256_actual=_hash(artifacts / "model.skops"),
+        model_sha256_actual=_hash(artifacts / files.MODEL),
         data_path=str(params.data.path),
         data_sha256_actual=_hash(params.data_path),
         checks=checks,
         comparison=None if comparison is None else parse_compare_gate(comparison, str(comparison_path)),
         data_card_path=str(policy.data_card.path),
         data_card=read_text(card_path),
-        model_card=read_text(artifacts / "model_card.md"),
+        model_card=read_text(artifacts / files.MODEL_CARD),
         approvals=NOT_READ,
         scan=scan,
         scan_source=None if scan_report is None else str(scan_report),

@@ -1,7 +1,8 @@
-"""Readers for the files governance takes as evidence but other stages and tools write. Pure: JSON in, facts out.
+"""Readers for the evidence governance takes from other tools: image scan reports and GitHub reviews. Pure.
 
-Each reader states the fields it relies on and ignores everything else, so the writers can add fields
-freely. A shape it cannot read is an ArtifactError naming the file (exit 2), never a silent pass.
+Each reader states the fields it relies on and ignores everything else, so the tools can add fields freely.
+A shape it cannot read is an ArtifactError naming the file (exit 2), never a silent pass. The files `mlci`
+itself writes are read through their models in `mlci.artifacts`.
 """
 
 from __future__ import annotations
@@ -12,119 +13,6 @@ from typing import Any, Literal
 
 from mlci.config.governance import SEVERITIES
 from mlci.errors import ArtifactError
-
-CheckStatus = Literal["passed", "warned", "failed", "not-run"]
-GateStatus = Literal["passed", "failed", "other"]
-
-_CHECK_STATUSES: dict[str, CheckStatus] = {
-    "passed": "passed",
-    "pass": "passed",
-    "failed": "failed",
-    "fail": "failed",
-    "warned": "warned",
-    "warning": "warned",
-    "warn": "warned",
-    "not-run": "not-run",
-    "not-ran": "not-run",
-    "error": "not-run",
-}
-_GATE_PASSED = frozenset({"passed", "pass", "ok", "success"})
-_GATE_FAILED = frozenset({"failed", "fail", "failure"})
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: CheckStatus
-    condition: str | None = None
-    value: Any = None
-    optional: bool = False  # a not-run optional check does not fail its suite
-
-
-@dataclass(frozen=True)
-class CheckSuite:
-    checks: tuple[CheckResult, ...]
-    passed: bool | None = None  # the writer's own verdict (it knows checks.fail_on_warning), when given
-
-
-def _norm(text: str) -> str:
-    return text.strip().lower().replace("_", "-").replace(" ", "-")
-
-
-def parse_check_summary(raw: Any, source: str) -> CheckSuite:
-    """`artifacts/checks/<suite>.json` from `mlci check`.
-
-    Relies on: an object with a `checks` list (or the bare list), and an optional boolean `passed` (the
-    suite's verdict: it alone knows whether `warned` fails, via checks.fail_on_warning). Each check is an
-    object with `check` (or `name`, a string), `status` ("passed" | "warned" | "failed" | "not-run";
-    `not_run`, `not run`, `error` read as not-run), and optional `optional` (bool), `condition`, `value`
-    (copied into the record).
-    """
-    checks = raw.get("checks") if isinstance(raw, Mapping) else raw
-    if not isinstance(checks, list):
-        raise ArtifactError(f"{source}: expected a list of checks (or an object with a 'checks' list)")
-    results = []
-    for index, item in enumerate(checks):
-        name = item.get("check", item.get("name")) if isinstance(item, Mapping) else None
-        if not isinstance(item, Mapping) or not isinstance(name, str):
-            raise ArtifactError(f"{source}: checks[{index}] must be an object with a string 'check' (or 'name')")
-        status = item.get("status")
-        normalised = _CHECK_STATUSES.get(_norm(status)) if isinstance(status, str) else None
-        if normalised is None:
-            raise ArtifactError(
-                f"{source}: checks[{index}] ({name}): unknown status {status!r}; expected passed, warned, failed or not-run"
-            )
-        condition = item.get("condition")
-        results.append(
-            CheckResult(
-                name=name,
-                status=normalised,
-                condition=condition if isinstance(condition, str) else None,
-                value=item.get("value"),
-                optional=item.get("optional") is True,
-            )
-        )
-    passed = raw.get("passed") if isinstance(raw, Mapping) else None
-    return CheckSuite(tuple(results), passed if isinstance(passed, bool) else None)
-
-
-@dataclass(frozen=True)
-class GateResult:
-    status: GateStatus
-    raw: str  # the status as written, for the record
-    failures: tuple[Any, ...] = ()  # `gate.failures` when the writer lists them
-    comparison: str | None = None  # top-level `status` next to a `gate` (e.g. "compared", "no-baseline")
-    reason: str | None = None  # why nothing was compared, when the baseline answers another question
-
-
-def parse_compare_gate(raw: Any, source: str) -> GateResult:
-    """`artifacts/comparison.json` from `mlci compare`.
-
-    Relies on: an object with `gate`, either a status string or an object with a `status` string or a
-    `passed` boolean (an optional `failures` list and a top-level `status` such as "no-baseline" are
-    copied into the record); without `gate`, a top-level `status` or `passed`. "passed"/"pass"/"ok" pass,
-    "failed"/"fail" fail; any other status (e.g. "no baseline" written as "skipped") is reported as is.
-    With `comparable: false` (the baseline answers another question) the top-level `reason` string is
-    copied too.
-    """
-    if not isinstance(raw, Mapping):
-        raise ArtifactError(f"{source}: expected a JSON object with a 'gate'")
-    gate = raw.get("gate", raw)
-    context = raw.get("status") if "gate" in raw and isinstance(raw.get("status"), str) else None
-    if isinstance(gate, str):
-        gate = {"status": gate}
-    if not isinstance(gate, Mapping):
-        raise ArtifactError(f"{source}: 'gate' must be a status string or an object with 'status' or 'passed'")
-    status, passed = gate.get("status"), gate.get("passed")
-    failures = tuple(gate["failures"]) if isinstance(gate.get("failures"), list) else ()
-    reason = raw.get("reason") if raw.get("comparable") is False and isinstance(raw.get("reason"), str) else None
-    if isinstance(status, str):
-        key = _norm(status)
-        verdict: GateStatus = "passed" if key in _GATE_PASSED else "failed" if key in _GATE_FAILED else "other"
-        return GateResult(verdict, status, failures, context, reason)
-    if isinstance(passed, bool):
-        return GateResult("passed" if passed else "failed", f"passed: {str(passed).lower()}", failures, context, reason)
-    raise ArtifactError(f"{source}: no gate status found (expected gate.status or gate.passed)")
 
 
 @dataclass(frozen=True)

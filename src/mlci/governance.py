@@ -14,24 +14,31 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlci.artifacts import FORMAT_VERSION
+from mlci.artifacts import (
+    FORMAT_VERSION,
+    CheckSummary,
+    GateResult,
+    GovernanceRecord,
+    RuleRecord,
+    RuleStatus,
+    RunReference,
+)
 from mlci.config import Params
 from mlci.config.governance import SEVERITIES, GovernanceParams, RuleParams
-from mlci.evidence_formats import CheckSuite, GateResult, ScanReport
+from mlci.evidence_formats import ScanReport
 from mlci.metrics import lower_is_better
 
-Status = Literal["passed", "failed", "not evaluated"]
-PASSED: Status = "passed"
-FAILED: Status = "failed"
-NOT_EVALUATED: Status = "not evaluated"
+PASSED: RuleStatus = "passed"
+FAILED: RuleStatus = "failed"
+NOT_EVALUATED: RuleStatus = "not evaluated"
 
 RULES: tuple[str, ...] = tuple(GovernanceParams.model_fields)  # one rule per governance section, in order
 MAX_LISTED = 50  # findings or checks listed by name in the record; the counts stay complete
 
 
 @dataclass(frozen=True)
-class Outcome:
-    status: Status
+class RuleOutcome:
+    status: RuleStatus
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
@@ -58,7 +65,7 @@ class Evidence:
     model_sha256_actual: str | None  # sha256 of model.skops; None when the file is missing
     data_path: str
     data_sha256_actual: str | None  # None when the data file is missing
-    checks: Mapping[str, CheckSuite]  # suites found under checks/, by name
+    checks: Mapping[str, CheckSummary]  # suites found under checks/, by name
     comparison: GateResult | None
     data_card_path: str
     data_card: str | None
@@ -88,7 +95,7 @@ def _short(sha: str | None) -> str:
 # --- rules -------------------------------------------------------------------------------------------------
 
 
-def check_suites(suites: Sequence[str], found: Mapping[str, CheckSuite], allow_not_run: bool = False) -> Outcome:
+def check_suites(suites: Sequence[str], found: Mapping[str, CheckSummary], allow_not_run: bool = False) -> RuleOutcome:
     """Every named suite's summary exists and none of its checks failed (or, unless allowed, could not run).
 
     A `warned` check fails only when the suite's own verdict (`passed: false`) says so: the checks stage
@@ -110,7 +117,7 @@ def check_suites(suites: Sequence[str], found: Mapping[str, CheckSuite], allow_n
             bad += [c for c in checks if c.status == "not-run" and not c.optional]
         if not bad and summary.passed is False:
             bad = [c for c in checks if c.status == "warned"]
-        failing += [f"{suite}/{c.name}" for c in bad]
+        failing += [f"{suite}/{c.check}" for c in bad]
         if not checks:
             empty.append(suite)
         evidence[suite] = {
@@ -118,32 +125,32 @@ def check_suites(suites: Sequence[str], found: Mapping[str, CheckSuite], allow_n
             "passed": sum(c.status == "passed" for c in checks),
             "suite_passed": summary.passed,
             "failing": [
-                {"name": c.name, "status": c.status, "condition": c.condition, "value": c.value}
+                {"name": c.check, "status": c.status, "condition": c.condition, "value": c.value}
                 for c in bad[:MAX_LISTED]
             ],
-            "warned": [c.name for c in checks if c.status == "warned"][:MAX_LISTED],
-            "not_run": [c.name for c in checks if c.status == "not-run"][:MAX_LISTED],
+            "warned": [c.check for c in checks if c.status == "warned"][:MAX_LISTED],
+            "not_run": [c.check for c in checks if c.status == "not-run"][:MAX_LISTED],
         }
     if failing:
         more = " ..." if len(failing) > 5 else ""
-        return Outcome(FAILED, f"failing checks: {', '.join(failing[:5])}{more}", evidence)
+        return RuleOutcome(FAILED, f"failing checks: {', '.join(failing[:5])}{more}", evidence)
     if missing:
         files = ", ".join(f"checks/{s}.json" for s in missing)
-        return Outcome(NOT_EVALUATED, f"no summary for {files} (run `mlci check`)", evidence)
+        return RuleOutcome(NOT_EVALUATED, f"no summary for {files} (run `mlci check`)", evidence)
     if empty:
-        return Outcome(NOT_EVALUATED, f"no checks recorded in {', '.join(empty)}", evidence)
+        return RuleOutcome(NOT_EVALUATED, f"no checks recorded in {', '.join(empty)}", evidence)
     total = sum(len(found[s].checks) for s in suites)
-    return Outcome(PASSED, f"{total} checks in {len(suites)} suite(s) passed", evidence)
+    return RuleOutcome(PASSED, f"{total} checks in {len(suites)} suite(s) passed", evidence)
 
 
-def compare_gate(comparison: GateResult | None) -> Outcome:
+def compare_gate(comparison: GateResult | None) -> RuleOutcome:
     """The PR comparison against the baseline model passed its gate.
 
     When the baseline answered another question nothing was compared; the gate (and this rule) then
     follows `gates.incomparable`, and the record keeps the reason.
     """
     if comparison is None:
-        return Outcome(NOT_EVALUATED, "comparison.json missing (run `mlci compare --baseline DIR`)")
+        return RuleOutcome(NOT_EVALUATED, "comparison.json missing (run `mlci compare --baseline DIR`)")
     evidence: dict[str, Any] = {
         "gate": comparison.raw,
         "failures": list(comparison.failures),
@@ -153,15 +160,15 @@ def compare_gate(comparison: GateResult | None) -> Outcome:
         evidence["not_compared_because"] = comparison.reason
     if comparison.status == "passed":
         if comparison.reason is not None:
-            return Outcome(
+            return RuleOutcome(
                 PASSED, f"compare gate {comparison.raw} with nothing compared: {comparison.reason}", evidence
             )
         note = f" ({comparison.comparison})" if comparison.comparison else ""
-        return Outcome(PASSED, f"compare gate {comparison.raw}{note}", evidence)
+        return RuleOutcome(PASSED, f"compare gate {comparison.raw}{note}", evidence)
     if comparison.status == "failed":
         why = f": nothing compared: {comparison.reason}" if comparison.reason is not None else ""
-        return Outcome(FAILED, f"compare gate {comparison.raw}{why}", evidence)
-    return Outcome(NOT_EVALUATED, f"compare gate status {comparison.raw!r} is neither passed nor failed", evidence)
+        return RuleOutcome(FAILED, f"compare gate {comparison.raw}{why}", evidence)
+    return RuleOutcome(NOT_EVALUATED, f"compare gate status {comparison.raw!r} is neither passed nor failed", evidence)
 
 
 def resolve_floor(params: Params) -> tuple[float | None, str]:
@@ -176,31 +183,31 @@ def resolve_floor(params: Params) -> tuple[float | None, str]:
 
 def metric_floor(
     metrics: Mapping[str, Any] | None, primary: str, floor: float | None, floor_source: str = ""
-) -> Outcome:
+) -> RuleOutcome:
     """The primary metric on the holdout reaches its floor (stays under its ceiling if lower is better)."""
     lower = lower_is_better(primary)
     evidence: dict[str, Any] = {"metric": primary, "floor": floor, "floor_from": floor_source or None}
     evidence["direction"] = "at most" if lower else "at least"
     if floor is None:
-        return Outcome(
+        return RuleOutcome(
             NOT_EVALUATED,
             f"no floor for {primary}: set gates.min.{primary} or governance.primary_metric.floor",
             evidence,
         )
     values = metrics.get("metrics") if metrics is not None else None
     if not isinstance(values, Mapping):
-        return Outcome(NOT_EVALUATED, "metrics.json missing or without 'metrics'", evidence)
+        return RuleOutcome(NOT_EVALUATED, "metrics.json missing or without 'metrics'", evidence)
     if primary not in values:
-        return Outcome(NOT_EVALUATED, f"metrics.json has no {primary}", evidence)
+        return RuleOutcome(NOT_EVALUATED, f"metrics.json has no {primary}", evidence)
     value = values[primary]
     evidence["value"] = value
     if value is None:
-        return Outcome(FAILED, f"{primary} is null (undefined on this holdout)", evidence)
+        return RuleOutcome(FAILED, f"{primary} is null (undefined on this holdout)", evidence)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return Outcome(NOT_EVALUATED, f"metrics.json: {primary} is not a number", evidence)
+        return RuleOutcome(NOT_EVALUATED, f"metrics.json: {primary} is not a number", evidence)
     ok = value <= floor if lower else value >= floor
     relation = ("<=" if ok else ">") if lower else (">=" if ok else "<")
-    return Outcome(PASSED if ok else FAILED, f"{primary} {value:.4f} {relation} {floor} ({floor_source})", evidence)
+    return RuleOutcome(PASSED if ok else FAILED, f"{primary} {value:.4f} {relation} {floor} ({floor_source})", evidence)
 
 
 _LICENCE = re.compile(r"\blicen[cs]e[sd]?\b", re.IGNORECASE)
@@ -230,80 +237,84 @@ def find_licence(text: str) -> str | None:
     return None
 
 
-def data_card(path: str, text: str | None) -> Outcome:
+def data_card(path: str, text: str | None) -> RuleOutcome:
     """The data card exists and states a licence (data without one cannot be shipped in a model)."""
     evidence: dict[str, Any] = {"path": path}
     if text is None:
-        return Outcome(FAILED, f"data card {path} not found", evidence)
+        return RuleOutcome(FAILED, f"data card {path} not found", evidence)
     licence = find_licence(text)
     evidence.update(licence=licence, sha256=_text_sha256(text))
     if licence is None:
-        return Outcome(FAILED, f"data card {path} states no licence (add a 'Licence: ...' line)", evidence)
-    return Outcome(PASSED, f"data card {path}: licence {licence}", evidence)
+        return RuleOutcome(FAILED, f"data card {path} states no licence (add a 'Licence: ...' line)", evidence)
+    return RuleOutcome(PASSED, f"data card {path}: licence {licence}", evidence)
 
 
-def model_card(text: str | None, model_sha256: str | None) -> Outcome:
+def model_card(text: str | None, model_sha256: str | None) -> RuleOutcome:
     """model_card.md exists, is not empty, and names this model's sha256 (not a card left from another run)."""
     if text is None:
-        return Outcome(FAILED, "model_card.md not found in the artifacts")
+        return RuleOutcome(FAILED, "model_card.md not found in the artifacts")
     evidence: dict[str, Any] = {"sha256": _text_sha256(text), "names_model_sha256": None}
     if not text.strip():
-        return Outcome(FAILED, "model_card.md is empty", evidence)
+        return RuleOutcome(FAILED, "model_card.md is empty", evidence)
     if model_sha256 is None:
-        return Outcome(PASSED, "model_card.md present (no model hash known to match it against)", evidence)
+        return RuleOutcome(PASSED, "model_card.md present (no model hash known to match it against)", evidence)
     evidence["names_model_sha256"] = model_sha256 in text
     if model_sha256 not in text:
-        return Outcome(
+        return RuleOutcome(
             FAILED, f"model_card.md does not name the model sha256 {_short(model_sha256)} (stale card?)", evidence
         )
-    return Outcome(PASSED, "model_card.md present and names the model sha256", evidence)
+    return RuleOutcome(PASSED, "model_card.md present and names the model sha256", evidence)
 
 
-def data_hash(recorded: str | None, actual: str | None, path: str) -> Outcome:
+def data_hash(recorded: str | None, actual: str | None, path: str) -> RuleOutcome:
     """The data file today hashes to what run.json recorded at training."""
     evidence = {"path": path, "recorded": recorded, "actual": actual}
     if recorded is None:
-        return Outcome(NOT_EVALUATED, "run.json missing or without data.sha256", evidence)
+        return RuleOutcome(NOT_EVALUATED, "run.json missing or without data.sha256", evidence)
     if actual is None:
-        return Outcome(FAILED, f"data file {path} not found", evidence)
+        return RuleOutcome(FAILED, f"data file {path} not found", evidence)
     if recorded != actual:
-        return Outcome(FAILED, f"{path} hashes to {_short(actual)}, run.json records {_short(recorded)}", evidence)
-    return Outcome(PASSED, f"{path} sha256 {_short(actual)} matches run.json", evidence)
+        return RuleOutcome(FAILED, f"{path} hashes to {_short(actual)}, run.json records {_short(recorded)}", evidence)
+    return RuleOutcome(PASSED, f"{path} sha256 {_short(actual)} matches run.json", evidence)
 
 
-def model_hash(file_recorded: str | None, run_recorded: str | None, actual: str | None) -> Outcome:
+def model_hash(file_recorded: str | None, run_recorded: str | None, actual: str | None) -> RuleOutcome:
     """model.skops hashes to the sha256 in model.sha256 and in run.json (whichever exist; at least one)."""
     recorded = {k: v for k, v in (("model.sha256", file_recorded), ("run.json", run_recorded)) if v is not None}
     evidence = {"actual": actual, "model.sha256": file_recorded, "run.json": run_recorded}
     if not recorded:
-        return Outcome(NOT_EVALUATED, "no recorded model sha256 (model.sha256 and run.json missing)", evidence)
+        return RuleOutcome(NOT_EVALUATED, "no recorded model sha256 (model.sha256 and run.json missing)", evidence)
     if actual is None:
-        return Outcome(FAILED, "model.skops not found", evidence)
+        return RuleOutcome(FAILED, "model.skops not found", evidence)
     wrong = [f"{source} records {_short(sha)}" for source, sha in recorded.items() if sha != actual]
     if wrong:
-        return Outcome(FAILED, f"model.skops hashes to {_short(actual)} but {'; '.join(wrong)}", evidence)
-    return Outcome(PASSED, f"model.skops sha256 {_short(actual)} matches {' and '.join(recorded)}", evidence)
+        return RuleOutcome(FAILED, f"model.skops hashes to {_short(actual)} but {'; '.join(wrong)}", evidence)
+    return RuleOutcome(PASSED, f"model.skops sha256 {_short(actual)} matches {' and '.join(recorded)}", evidence)
 
 
-def approvals(found: Approvals, minimum: int) -> Outcome:
+def approvals(found: Approvals, minimum: int) -> RuleOutcome:
     """Enough reviewers approved the pull request. Never passed without reading GitHub."""
     evidence: dict[str, Any] = {"required": minimum, "pull_request": found.pull_request}
     if found.repository:
         evidence["repository"] = found.repository
     if found.approvers is None:
-        return Outcome(NOT_EVALUATED, found.reason or "approvals not read from GitHub", evidence)
+        return RuleOutcome(NOT_EVALUATED, found.reason or "approvals not read from GitHub", evidence)
     evidence["approvers"] = list(found.approvers)
     where = f"pull request #{found.pull_request}" if found.pull_request is not None else "no pull request"
     count = len(found.approvers)
     if count < minimum:
-        return Outcome(FAILED, f"{where}: {count} approval(s), {minimum} required", evidence)
-    return Outcome(PASSED, f"{where}: {count} approval(s) ({', '.join(found.approvers) or 'none needed'})", evidence)
+        return RuleOutcome(FAILED, f"{where}: {count} approval(s), {minimum} required", evidence)
+    return RuleOutcome(
+        PASSED, f"{where}: {count} approval(s) ({', '.join(found.approvers) or 'none needed'})", evidence
+    )
 
 
-def image_scan(scan: ScanReport | None, fail_on: str, ignore: Sequence[str] = (), source: str | None = None) -> Outcome:
+def image_scan(
+    scan: ScanReport | None, fail_on: str, ignore: Sequence[str] = (), source: str | None = None
+) -> RuleOutcome:
     """The image scan has no finding at or above `fail_on`, apart from accepted (ignored) ids."""
     if scan is None:
-        return Outcome(NOT_EVALUATED, "no scan report (pass --scan-report PATH or set MLCI_SCAN_REPORT)")
+        return RuleOutcome(NOT_EVALUATED, "no scan report (pass --scan-report PATH or set MLCI_SCAN_REPORT)")
     at_or_above = set(SEVERITIES[SEVERITIES.index(fail_on) :])
     accepted = set(ignore)
     blocking = [f for f in scan.findings if f.severity in at_or_above and f.id not in accepted]
@@ -318,8 +329,8 @@ def image_scan(scan: ScanReport | None, fail_on: str, ignore: Sequence[str] = ()
     }
     if blocking:
         ids = ", ".join(sorted({f.id for f in blocking})[:5])
-        return Outcome(FAILED, f"{len(blocking)} finding(s) at or above {fail_on}: {ids}", evidence)
-    return Outcome(PASSED, f"{len(scan.findings)} finding(s), none at or above {fail_on}", evidence)
+        return RuleOutcome(FAILED, f"{len(blocking)} finding(s) at or above {fail_on}: {ids}", evidence)
+    return RuleOutcome(PASSED, f"{len(scan.findings)} finding(s), none at or above {fail_on}", evidence)
 
 
 # --- decision ----------------------------------------------------------------------------------------------
@@ -331,7 +342,7 @@ class RuleResult:
     enabled: bool
     required_setting: bool | str
     required: bool
-    outcome: Outcome
+    outcome: RuleOutcome
 
     @property
     def blocks(self) -> bool:
@@ -357,7 +368,7 @@ def is_required(setting: bool | str, in_ci: bool) -> bool:
     return setting is True or (setting == "ci" and in_ci)
 
 
-def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], Outcome]]:
+def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], RuleOutcome]]:
     """Each rule wired to its slice of the evidence and policy (called only for enabled rules)."""
     policy = params.governance
     recorded_model_sha = _record_value(ev.run, "model", "sha256")
@@ -386,7 +397,7 @@ def evaluate(params: Params, evidence: Evidence, in_ci: bool) -> Verdict:
     for name in RULES:
         rule: RuleParams = getattr(params.governance, name)
         if not rule.enabled:
-            outcome = Outcome(NOT_EVALUATED, f"disabled (governance.{name}.enabled: false)")
+            outcome = RuleOutcome(NOT_EVALUATED, f"disabled (governance.{name}.enabled: false)")
             results.append(RuleResult(name, False, rule.required, False, outcome))
             continue
         required = is_required(rule.required, in_ci)
@@ -394,32 +405,32 @@ def evaluate(params: Params, evidence: Evidence, in_ci: bool) -> Verdict:
     return Verdict(tuple(results), in_ci)
 
 
-def record(verdict: Verdict, evidence: Evidence) -> dict[str, Any]:
-    """The governance.json payload: what was decided, on which model and data, and why."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "commit": evidence.commit,
-        "context": "ci" if verdict.in_ci else "local",
-        "decision": verdict.decision,
-        "failed_required": [rule.name for rule in verdict.failed_required],
-        "artifacts": evidence.artifacts,
-        "model_sha256": evidence.model_sha256_actual,
-        "image_digest": evidence.image_digest,
-        "data_sha256": evidence.data_sha256_actual,
-        "run": {
-            "commit": _record_value(evidence.run, "commit"),
-            "params_hash": _record_value(evidence.run, "params_hash"),
-        },
-        "rules": [
-            {
-                "name": rule.name,
-                "enabled": rule.enabled,
-                "required": rule.required,
-                "required_setting": rule.required_setting,
-                "status": rule.outcome.status,
-                "reason": rule.outcome.reason,
-                "evidence": dict(rule.outcome.evidence),
-            }
+def record(verdict: Verdict, evidence: Evidence) -> GovernanceRecord:
+    """The governance.json record: what was decided, on which model and data, and why."""
+    return GovernanceRecord(
+        format_version=FORMAT_VERSION,
+        commit=evidence.commit,
+        context="ci" if verdict.in_ci else "local",
+        decision=verdict.decision,
+        failed_required=[rule.name for rule in verdict.failed_required],
+        artifacts=evidence.artifacts,
+        model_sha256=evidence.model_sha256_actual,
+        image_digest=evidence.image_digest,
+        data_sha256=evidence.data_sha256_actual,
+        run=RunReference(
+            commit=_record_value(evidence.run, "commit"),
+            params_hash=_record_value(evidence.run, "params_hash"),
+        ),
+        rules=[
+            RuleRecord(
+                name=rule.name,
+                enabled=rule.enabled,
+                required=rule.required,
+                required_setting=rule.required_setting,
+                status=rule.outcome.status,
+                reason=rule.outcome.reason,
+                evidence=dict(rule.outcome.evidence),
+            )
             for rule in verdict.rules
         ],
-    }
+    )

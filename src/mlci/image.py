@@ -18,16 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlci.artifacts import read_json_object
+from mlci import artifacts as files
+from mlci.artifacts import DIGEST, DIGEST_PATTERN
 from mlci.errors import ArtifactError, MlciError
 from mlci.release_gate import require_passed
 
 MODEL_LABEL = "io.mlci.model.sha256"
 REVISION_LABEL = "org.opencontainers.image.revision"
 SOURCE_LABEL = "org.opencontainers.image.source"
-ARTIFACT_FILES = ("model.skops", "model.sha256", "run.json", "params.json", "metrics.json")
+ARTIFACT_FILES = (files.MODEL, files.MODEL_SHA256, files.RUN, files.PARAMS, files.METRICS)
 CONTEXT_FILES = ("Dockerfile", ".dockerignore", "requirements-serve.txt", "scripts/serving_imports.py")
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -78,10 +78,6 @@ class BuildSpec:
     ca_bundle: Path | None = None
 
 
-def read_run(artifacts: Path) -> dict[str, object]:
-    return read_json_object(artifacts / "run.json", "run `mlci run` before building the image")
-
-
 def short_revision(revision: str) -> str:
     """The tag part for a commit: its first 12 characters, tag-safe ('-dirty' kept so a dirty build never takes
     a clean commit's tag; 'unknown' if empty)."""
@@ -119,7 +115,7 @@ def staged_context(root: Path, artifacts: Path) -> Iterator[Path]:
             (context / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, context / name)
         shutil.copytree(root / "src" / "mlci", context / "src" / "mlci", ignore=shutil.ignore_patterns("__pycache__"))
-        (context / "artifacts").mkdir()
+        (context / "artifacts").mkdir()  # the folder the Dockerfile copies from, whatever `artifacts` is here
         for name in ARTIFACT_FILES:
             if not (artifacts / name).is_file():
                 raise ArtifactError(f"{artifacts / name}: missing; run `mlci run` before building the image")
@@ -209,7 +205,7 @@ class Moved:
 
 def promote(registry: Registry, digest: str, tag: str, governance: Path) -> Moved:
     """Point `tag` at an existing `digest` that passed governance; the digest is read back afterwards."""
-    if not DIGEST.match(digest):
+    if not DIGEST.fullmatch(digest):
         raise MlciError(f"--digest {digest!r}: expected sha256: followed by 64 hex digits")
     labels = registry.labels(digest)
     require_passed(governance, labels.get(MODEL_LABEL))
@@ -248,7 +244,7 @@ def push(image: str, reference: str, governance: Path, runner: Runner = run_proc
     digest = registry.digest(f":{tag}")
     if digest is None:
         raise RegistryError(f"{reference}: pushed but the registry does not list it")
-    pushed = re.search(r"digest: (sha256:[0-9a-f]{64})", done.stdout)
+    pushed = re.search(f"digest: ({DIGEST_PATTERN})", done.stdout)
     if pushed and pushed.group(1) != digest:
         raise RegistryError(f"{reference}: registry holds {digest}, docker pushed {pushed.group(1)}")
     return Moved(reference, digest, previous)

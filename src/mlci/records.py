@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
+from mlci.artifacts import DIGEST, GOVERNANCE, MODEL_CARD
 from mlci.errors import EXIT_FAILED, MlciError
 
 ARTIFACT_TYPE = "application/vnd.mlci.release-records.v1+json"
@@ -35,10 +36,10 @@ EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 TITLE = "org.opencontainers.image.title"
 CREATED = "org.opencontainers.image.created"
 # What a release reads; image.json and governance.json are required, the card and SBOM travel with them.
-RECORD_FILES = ("image.json", "governance.json", "model_card.md", "sbom.spdx.json")
-REQUIRED = ("image.json", "governance.json")
+IMAGE_RECORD = "image.json"
+RECORD_FILES = (IMAGE_RECORD, GOVERNANCE, MODEL_CARD, "sbom.spdx.json")
+REQUIRED = (IMAGE_RECORD, GOVERNANCE)
 MAX_RECORD_BYTES = 64 * 1024 * 1024
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 REPOSITORY = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -320,7 +321,7 @@ def pull(repository: str, reference: str, out: Path, registry: Registry | None =
     missing = [name for name in REQUIRED if name not in contents]
     if missing:
         raise NoRecords(f"{repository}@{records}: the records lack {', '.join(missing)}")
-    _check_image_record(contents["image.json"], repository, subject)
+    _check_image_record(contents[IMAGE_RECORD], repository, subject)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in contents.items():

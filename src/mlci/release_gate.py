@@ -1,4 +1,8 @@
-"""Ship only what passed governance: read artifacts/governance.json and tie it to an image's model hash."""
+"""Ship only what passed governance: read artifacts/governance.json and tie it to an image's model hash.
+
+The record is read as a plain object, not through `GovernanceRecord`: a release may carry a record written by an
+older or newer mlci, and all this gate relies on is the decision and the model hash somewhere in it.
+"""
 
 from __future__ import annotations
 

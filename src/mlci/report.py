@@ -14,30 +14,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from mlci.checks.outcome import Status
+from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
 from mlci.errors import ArtifactError
 
 MARKER = "<!-- mlci-report -->"
 # As `mlci check` writes them; `warned` is deepchecks' warn grade.
-CHECK_STATUSES: tuple[str, ...] = get_args(Status)
+CHECK_STATUSES: tuple[str, ...] = get_args(CheckStatus)
 _CELL_CHARS = 80
 
 
 @dataclass(frozen=True)
-class CheckRow:
-    name: str
-    condition: str
-    status: str  # one of CHECK_STATUSES, or unknown
-    value: str
-
-
-@dataclass(frozen=True)
-class CheckSuite:
-    """One `checks/<suite>.json` summary; `error` says why it could not be read (the rest is then empty)."""
+class SuiteResult:
+    """One `checks/<suite>.json` as the report shows it: the summary, or why it could not be read."""
 
     name: str
-    checks: tuple[CheckRow, ...] = ()
+    summary: CheckSummary | None = None
     error: str | None = None
+
+    @property
+    def checks(self) -> list[CheckEntry]:
+        return [] if self.summary is None else self.summary.checks
 
     @property
     def failed(self) -> int:
@@ -61,29 +57,14 @@ def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def parse_check_summary(name: str, text: str) -> CheckSuite:
-    """Read a checks summary defensively: a list of checks, or an object with a `checks` list."""
+def read_suite(name: str, text: str) -> SuiteResult:
+    """A checks summary for the report: an unreadable one is shown as such, never fails the report."""
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        return CheckSuite(name, error=f"not valid JSON (line {exc.lineno})")
-    items = payload.get("checks") if isinstance(payload, dict) else payload
-    if not isinstance(items, list):
-        return CheckSuite(name, error="expected a list of checks")
-    rows = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        status = str(item.get("status", "unknown")).lower()
-        rows.append(
-            CheckRow(
-                name=_text(item.get("name")) or "(unnamed)",
-                condition=_text(item.get("condition")),
-                status=status if status in CHECK_STATUSES else "unknown",
-                value=_text(item.get("value")),
-            )
-        )
-    return CheckSuite(name, tuple(rows))
+        return SuiteResult(name, error=f"not valid JSON (line {exc.lineno})")
+    parsed = validate(CheckSummary, payload)
+    return SuiteResult(name, error=parsed) if isinstance(parsed, str) else SuiteResult(name, parsed)
 
 
 def cell(value: Any, limit: int = _CELL_CHARS) -> str:
@@ -277,7 +258,7 @@ def mermaid_chart(comparison: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def checks_section(suites: Sequence[CheckSuite] | None) -> str:
+def checks_section(suites: Sequence[SuiteResult] | None) -> str:
     if not suites:
         return (
             "Data and model checks have not run on this model (no `checks/*.json` summaries in the artifacts folder): "
@@ -288,7 +269,7 @@ def checks_section(suites: Sequence[CheckSuite] | None) -> str:
         if suite.error is not None:
             parts.append(f"**{cell(suite.name)}**: summary unreadable ({cell(suite.error)}).")
             continue
-        counts = {s: sum(1 for c in suite.checks if c.status == s) for s in (*CHECK_STATUSES, "unknown")}
+        counts = {s: sum(1 for c in suite.checks if c.status == s) for s in CHECK_STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         lines = [f"**{cell(suite.name)}**: {summary or 'no checks listed'}", ""]
         if suite.checks:
@@ -307,7 +288,7 @@ def _signed_int(value: Any) -> str:
     return f"{value:+d}" if isinstance(value, int) else "n/a"
 
 
-def changes_section(comparison: Mapping[str, Any], suites: Sequence[CheckSuite] | None) -> str:
+def changes_section(comparison: Mapping[str, Any], suites: Sequence[SuiteResult] | None) -> str:
     base, cand = comparison.get("baseline") or {}, comparison.get("candidate") or {}
     data = comparison.get("data") or {}
     same_data = data.get("baseline_sha256") == data.get("candidate_sha256")
@@ -414,7 +395,7 @@ def fit(sections: list[Section], max_chars: int) -> str:
 
 def render(
     comparison: Mapping[str, Any],
-    suites: Sequence[CheckSuite] | None,
+    suites: Sequence[SuiteResult] | None,
     *,
     max_chars: int,
     images: Sequence[str] = (),

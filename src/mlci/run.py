@@ -8,8 +8,8 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from mlci import card, model_io, plots, provenance, train
-from mlci.artifacts import FORMAT_VERSION, staged
+from mlci import artifacts, card, model_io, plots, provenance, train
+from mlci.artifacts import FORMAT_VERSION, MetricsFile, RunFile, staged
 from mlci.config import Params
 from mlci.dataset import load_dataset
 from mlci.errors import ConfigError
@@ -71,31 +71,29 @@ def run_pipeline(
             commit = provenance.git_commit(params.root)
             rows = {"total": data.rows, "train": split.train.rows, "test": split.test.rows}
             evaluation = {"sample_rows": sampled_rows, "sampled": sample is not None, "seed": params.evaluate.seed}
-            folder.write("model.skops", blob)
-            folder.write("model.sha256", f"{model_sha}  model.skops\n")
-            folder.write_json(
-                "metrics.json",
-                {
-                    "format_version": FORMAT_VERSION,
-                    "task": task,
-                    "primary": params.metrics.primary,
-                    "metrics": metrics,
-                    "per_class": per_class,
-                    "rows": rows,
-                    "evaluation_sample": evaluation,
-                },
+            folder.write(artifacts.MODEL, blob)
+            folder.write(artifacts.MODEL_SHA256, f"{model_sha}  {artifacts.MODEL}\n")
+            metrics_file = MetricsFile(
+                format_version=FORMAT_VERSION,
+                task=task,
+                primary=params.metrics.primary,
+                metrics=metrics,
+                per_class=per_class,
+                rows=artifacts.Rows(**rows),
+                evaluation_sample=artifacts.EvaluationSample(**evaluation),
             )
+            folder.write_json(artifacts.METRICS, metrics_file.dump())
             predictions.frame().to_csv(
-                folder.path("predictions.csv"), index=False, float_format="%.17g", lineterminator="\n"
+                folder.path(artifacts.PREDICTIONS), index=False, float_format="%.17g", lineterminator="\n"
             )
             importances.to_csv(
-                folder.path("feature_importance.csv"), index=False, float_format="%.10g", lineterminator="\n"
+                folder.path(artifacts.FEATURE_IMPORTANCE), index=False, float_format="%.10g", lineterminator="\n"
             )
             for name, png in pngs.items():
-                folder.write(f"plots/{name}", png)
-            folder.write_json("params.json", params.canonical())
+                folder.write(f"{artifacts.PLOTS}/{name}", png)
+            folder.write_json(artifacts.PARAMS, params.canonical())
             folder.write(
-                "model_card.md",
+                artifacts.MODEL_CARD,
                 card.render(
                     params=params.canonical(),
                     data_file=str(params.data.path),
@@ -117,23 +115,21 @@ def run_pipeline(
                 ),
             )
             durations = dict(timer.durations)
-            folder.write_json(
-                "run.json",
-                {
-                    "format_version": FORMAT_VERSION,
-                    "commit": commit,
-                    "data": {"path": str(params.data.path), "sha256": data.sha256, "rows": rows},
-                    "features": {"numeric": list(data.numeric), "categorical": list(data.categorical)},
-                    "id_column": params.data.id_column,
-                    "target": params.data.target,
-                    "task": task,
-                    "classes": [str(c) for c in predictions.classes],
-                    "params_hash": params.params_hash(),
-                    "model": {"file": "model.skops", "sha256": model_sha, "bytes": len(blob)},
-                    "packages": provenance.package_versions(),
-                    "durations_seconds": durations,
-                },
+            run_file = RunFile(
+                format_version=FORMAT_VERSION,
+                commit=commit,
+                data=artifacts.DataFacts(path=str(params.data.path), sha256=data.sha256, rows=artifacts.Rows(**rows)),
+                features=artifacts.Features(numeric=list(data.numeric), categorical=list(data.categorical)),
+                id_column=params.data.id_column,
+                target=params.data.target,
+                task=task,
+                classes=[str(c) for c in predictions.classes],
+                params_hash=params.params_hash(),
+                model=artifacts.ModelFacts(file=artifacts.MODEL, sha256=model_sha, bytes=len(blob)),
+                packages=provenance.package_versions(),
+                durations_seconds=durations,
             )
+            folder.write_json(artifacts.RUN, run_file.dump())
         if finish is not None:
             finish(folder.root)
     return RunResult(

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from mlci.artifacts import RUN, read_json_object
 from mlci.config import Params
 from mlci.errors import ArtifactError, GateFailed, MlciError
-from mlci.image import read_run
 
 TOLERANCE = 1e-9
 
@@ -183,7 +183,7 @@ def served_holdout(base: str, data: Holdout, batch: int) -> tuple[list[Any], lis
 def recorded_model_sha256(artifacts: Path) -> object:
     """run.json's model.sha256, read with the one JSON reader: ArtifactError naming the file if it is missing,
     malformed or records no model hash (read before the container starts, so no traceback mid-smoke)."""
-    model = read_run(artifacts).get("model")
+    model = read_json_object(artifacts / RUN, "run `mlci run` before building the image").get("model")
     if not isinstance(model, dict) or "sha256" not in model:
         raise ArtifactError(f"{artifacts / 'run.json'}: no model.sha256; run `mlci run` again")
     return model["sha256"]

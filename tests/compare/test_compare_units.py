@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mlci import compare, stats
+from mlci.artifacts import MetricsFile, RunFile
 from mlci.config import parse_params
 from mlci.report import render
 
@@ -32,15 +33,35 @@ def _record(proba_yes: list[float], y_true: list[str], estimator: str = "hist_gr
         }
     )
     run = {
+        "format_version": 1,
+        "commit": "c" * 40,
         "task": "classification",
         "target": "y",
         "classes": ["no", "yes"],
         "id_column": "id",
         "features": {"numeric": ["x"], "categorical": []},
-        "model": {"sha256": "a" * 64, "bytes": 10},
-        "data": {"sha256": "b" * 64, "rows": {"total": rows}},
+        "model": {"file": "model.skops", "sha256": "a" * 64, "bytes": 10},
+        "data": {"path": "d.csv", "sha256": "b" * 64, "rows": {"total": rows, "train": rows, "test": rows}},
+        "params_hash": "d" * 64,
+        "packages": {},
+        "durations_seconds": {},
     }
-    return compare.RunRecord(Path("run"), run, {"metrics": {}}, {"model": {"estimator": estimator}}, predictions)
+    metrics = {
+        "format_version": 1,
+        "task": "classification",
+        "primary": "roc_auc",
+        "metrics": {},
+        "per_class": {},
+        "rows": {"total": rows, "train": rows, "test": rows},
+        "evaluation_sample": {"sample_rows": rows, "sampled": False, "seed": 0},
+    }
+    return compare.RunRecord(
+        Path("run"),
+        RunFile.model_validate(run),
+        MetricsFile.model_validate(metrics),
+        {"model": {"estimator": estimator}},
+        predictions,
+    )
 
 
 class Broken:
@@ -67,7 +88,9 @@ def test_undefined_metrics_are_not_gated_and_render_as_na() -> None:
     params = parse_params(PARAMS)
     candidate = _record([0.2, 0.3, 0.6, 0.9], ["no", "yes", "no", "yes"])
     baseline = _record([0.1, 0.4, 0.7, 0.8], ["no", "yes", "no", "yes"], estimator="random_forest")
-    comparison = compare.compare_runs(candidate, baseline, compare.scores_from_predictions(baseline), params, "t")
+    comparison = compare.compare_runs(
+        candidate, baseline, compare.scores_from_predictions(baseline), params, "t"
+    ).dump()
     comparison["metrics"] = compare._metric_rows(
         names=["roc_auc"],
         candidate_points={"roc_auc": None},
@@ -86,7 +109,7 @@ def test_undefined_metrics_are_not_gated_and_render_as_na() -> None:
 def test_chart_with_no_values_says_so() -> None:
     params = parse_params(PARAMS)
     record = _record([0.2, 0.7], ["no", "yes"])
-    comparison = compare.compare_runs(record, record, compare.scores_from_predictions(record), params, "t")
+    comparison = compare.compare_runs(record, record, compare.scores_from_predictions(record), params, "t").dump()
     for row in comparison["metrics"]:
         row["candidate"] = None
     assert "nothing to chart" in render(comparison, [], max_chars=65_536)
@@ -119,7 +142,7 @@ def test_scores_round_trip() -> None:
 def _variant(record: compare.RunRecord, run: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> Any:
     return compare.RunRecord(
         record.folder,
-        {**record.run, **(run or {})},
+        RunFile.model_validate({**record.run.dump(), **(run or {})}),
         record.metrics,
         {**record.params, "data": {"target_threshold": None, **(data or {})}},
         record.predictions,
@@ -149,13 +172,13 @@ def test_only_another_question_is_incomparable() -> None:
 def test_incomparable_comparison_follows_gates_incomparable() -> None:
     record = _variant(_record([0.2, 0.8], ["no", "yes"]))
     reason = "the baseline predicts 'age', this run predicts 'y'"
-    passed = compare.incomparable(record, record, reason, parse_params(PARAMS), "t")
+    passed = compare.incomparable(record, record, reason, parse_params(PARAMS), "t").dump()
     assert (passed["comparable"], passed["reason"], passed["gate"]) == (
         False,
         reason,
         {"status": "passed", "failures": [], "incomparable": "pass"},
     )
     strict = parse_params(PARAMS.replace("{max_regression: {roc_auc: 0.01}}", "{incomparable: fail}"))
-    failed = compare.incomparable(record, record, reason, strict, "t")["gate"]
+    failed = compare.incomparable(record, record, reason, strict, "t").dump()["gate"]
     assert failed["status"] == "failed"
     assert failed["failures"] == [f"nothing was compared: {reason} (gates.incomparable: fail)"]

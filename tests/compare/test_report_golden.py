@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from mlci.errors import ArtifactError
-from mlci.report import MARKER, CheckSuite, Section, cell, checks_section, fit, parse_check_summary, render
+from mlci.report import MARKER, Section, SuiteResult, cell, checks_section, fit, read_suite, render
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = ("same", "worse", "not-like-for-like", "no-baseline", "incomparable")
 
 
-def _suites() -> list[CheckSuite]:
+def _suites() -> list[SuiteResult]:
     folder = GOLDEN / "checks"
-    return [parse_check_summary(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    return [read_suite(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
 def _render(case: str) -> str:
@@ -86,13 +86,14 @@ def test_without_check_summaries_the_report_says_which_commands_add_them() -> No
 
 
 def test_parse_check_summary_is_defensive() -> None:
-    assert parse_check_summary("s", '{"checks": 3}').error == "expected a list of checks"
-    suite = parse_check_summary("s", '[1, {"status": "weird"}, {"name": "a", "status": "passed", "value": [1, 2]}]')
-    assert [(c.name, c.status, c.value) for c in suite.checks] == [
-        ("(unnamed)", "unknown", ""),
-        ("a", "passed", "[1, 2]"),
-    ]
-    assert suite.failed == 0
+    assert read_suite("s", '{"checks": 3}').error == "expected a list of checks"
+    # One reader for the report and governance: an entry it cannot read makes the summary unreadable, named.
+    suite = read_suite("s", '[1, {"status": "weird"}, {"name": "a", "status": "passed", "value": [1, 2]}]')
+    assert suite.error == "checks[0] must be an object with a string 'check' (or 'name')"
+    assert suite.checks == [] and suite.failed == 0
+    suite = read_suite("s", '[{"name": "a", "status": "passed", "value": [1, 2]}]')
+    assert [(c.name, c.status, c.value) for c in suite.checks] == [("a", "passed", [1, 2])]
+    assert "| a |  | passed | [1, 2] |" in checks_section([suite])
 
 
 def test_cells_cannot_break_the_table_or_inject_html() -> None:
@@ -124,7 +125,7 @@ def test_images_are_embedded_only_when_given() -> None:
 
 
 def test_warned_checks_keep_their_status_and_sort_after_failures() -> None:
-    suite = parse_check_summary(
+    suite = read_suite(
         "data_integrity",
         json.dumps(
             {

@@ -6,16 +6,17 @@ import re
 
 import pytest
 
+from mlci.artifacts import CheckSummary, GateResult, parse, parse_compare_gate
 from mlci.errors import ArtifactError
-from mlci.evidence_formats import (
-    CheckResult,
-    CheckSuite,
-    GateResult,
-    approvers,
-    parse_check_summary,
-    parse_compare_gate,
-    parse_scan_report,
-)
+from mlci.evidence_formats import approvers, parse_scan_report
+
+
+def parse_check_summary(raw: object, source: str) -> CheckSummary:
+    return parse(CheckSummary, raw, source)
+
+
+def _checks(summary: CheckSummary) -> list[tuple[str, str, str | None, object, bool]]:
+    return [(c.check, c.status, c.condition, c.value, c.optional) for c in summary.checks]
 
 
 def test_check_summary_as_written_by_mlci_check():
@@ -29,14 +30,15 @@ def test_check_summary_as_written_by_mlci_check():
         ],
         "skipped": [],
     }
-    assert parse_check_summary(raw, "f") == CheckSuite(
-        (CheckResult("A", "passed", "c", "1"), CheckResult("B", "not-run", None, "why", optional=True)), False
-    )
+    parsed = parse_check_summary(raw, "f")
+    assert _checks(parsed) == [("A", "passed", "c", "1", False), ("B", "not-run", None, "why", True)]
+    assert parsed.passed is False
 
 
 def test_check_summary_as_a_bare_list_with_names():
     parsed = parse_check_summary([{"name": "A", "status": "passed", "extra": 1}], "f")
-    assert parsed == CheckSuite((CheckResult("A", "passed"),), None)
+    assert _checks(parsed) == [("A", "passed", None, None, False)]
+    assert parsed.passed is None
 
 
 @pytest.mark.parametrize(

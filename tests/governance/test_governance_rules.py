@@ -7,18 +7,25 @@ import hashlib
 import pytest
 
 from mlci import governance as g
+from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, GateResult
 from mlci.config import parse_params
-from mlci.evidence_formats import CheckResult, CheckSuite, Finding, GateResult, ScanReport
+from mlci.evidence_formats import Finding, ScanReport
 
 A, B = "a" * 64, "b" * 64
 
 
-def ok(name: str) -> CheckResult:
+def CheckResult(  # noqa: N802 -- reads like the entry it builds
+    name: str, status: CheckStatus, condition: str | None = None, value: object = None, optional: bool = False
+) -> CheckEntry:
+    return CheckEntry(check=name, name=name, status=status, condition=condition, value=value, optional=optional)
+
+
+def ok(name: str) -> CheckEntry:
     return CheckResult(name, "passed")
 
 
-def suite(*checks: CheckResult, passed: bool | None = None) -> CheckSuite:
-    return CheckSuite(checks, passed)
+def suite(*checks: CheckEntry, passed: bool | None = None) -> CheckSummary:
+    return CheckSummary(checks=list(checks), passed=passed)
 
 
 def test_checks_pass_when_every_suite_passes():
@@ -304,7 +311,7 @@ def test_is_required(setting, in_ci, required):
 
 def _verdict(*rules: tuple[str, bool, str]) -> g.Verdict:
     return g.Verdict(
-        tuple(g.RuleResult(n, True, req, req, g.Outcome(status, "")) for n, req, status in rules),  # type: ignore[arg-type]
+        tuple(g.RuleResult(n, True, req, req, g.RuleOutcome(status, "")) for n, req, status in rules),  # type: ignore[arg-type]
         in_ci=False,
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlci import image
+from mlci.artifacts import RUN, RunFile, read_model
 from mlci.errors import GateFailed, MlciError
 
 SHA = "c" * 64
@@ -165,7 +166,7 @@ def test_small_helpers(tmp_path: Path) -> None:
     assert image.tls_flag("localhost:5000/r") == ["--tls-verify=false"]
     assert image.split_reference("host:5000/r:tag") == ("host:5000/r", "tag")
     with pytest.raises(MlciError):
-        image.read_run(tmp_path)
+        read_model(RunFile, tmp_path / RUN, "run `mlci run` first")
     with pytest.raises(MlciError, match="not found on PATH"):
         image.run_process(["definitely-not-a-program-mlci"])
     assert image.run_process(["true"]).returncode == 0

@@ -6,15 +6,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mlci.artifacts import load_json
-from mlci.checks.outcome import Outcome, Status
+from mlci.artifacts import METRICS, CheckStatus, load_json
+from mlci.checks.outcome import Outcome
 from mlci.config.gates import GatesParams
 from mlci.errors import ArtifactError
 from mlci.metrics import lower_is_better
 
 
 def read_metrics(artifacts: Path) -> dict[str, Any]:
-    path = artifacts / "metrics.json"
+    path = artifacts / METRICS
     payload = load_json(path, "run `mlci run` first (or pass --artifacts DIR)")
     if not isinstance(payload, dict) or not isinstance(payload.get("metrics"), dict):
         raise ArtifactError(f"{path}: no 'metrics' mapping; rerun `mlci run`")
@@ -35,7 +35,7 @@ def gate_outcomes(gates: GatesParams, metrics: dict[str, Any]) -> tuple[Outcome,
         value = _number(values.get(name))
         lower = lower_is_better(name)
         condition = f"{name} {'<=' if lower else '>='} {floor:g}"
-        status: Status
+        status: CheckStatus
         if value is None:
             status, shown = "failed", f"{name} was not computed on the holdout"
         else:

@@ -1,4 +1,4 @@
-"""Check outcomes and the per-suite summary JSON (`artifacts/checks/<suite>.json`) the report reads.
+"""Check outcomes and the per-suite summary (`artifacts/checks/<suite>.json`, model `mlci.artifacts.CheckSummary`).
 
 Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results apart from `duration_seconds`):
 
@@ -36,11 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from mlci.artifacts import FORMAT_VERSION, dumps_json, write_atomic
-
-Status = Literal["passed", "warned", "failed", "not-run"]
+from mlci.artifacts import FORMAT_VERSION, CheckEntry, CheckStatus, CheckSummary, check_summary_name, write_model
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class Outcome:
     check: str
     header: str
     condition: str | None
-    status: Status
+    status: CheckStatus
     value: str
     optional: bool = False
     hint: str | None = None
@@ -92,32 +89,32 @@ class SuiteSummary:
     def passed(self) -> bool:
         return not self.failures
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "format_version": FORMAT_VERSION,
-            "suite": self.suite,
-            "command": self.command,
-            "passed": self.passed,
-            "html": self.html,
-            "rows": self.rows,
-            "rows_sampled": self.rows_sampled,
-            "sample_rows": self.sample_rows,
-            "duration_seconds": round(self.duration_seconds, 2),
-            "checks": [
-                {
-                    "check": o.check,
-                    "name": o.header,
-                    "condition": o.condition,
-                    "status": o.status,
-                    "value": o.value,
-                    "optional": o.optional,
-                    **({"hint": o.hint} if o.hint else {}),
-                }
+    def to_file(self) -> CheckSummary:
+        return CheckSummary(
+            format_version=FORMAT_VERSION,
+            suite=self.suite,
+            command=self.command,
+            passed=self.passed,
+            html=self.html,
+            rows=self.rows,
+            rows_sampled=self.rows_sampled,
+            sample_rows=self.sample_rows,
+            duration_seconds=round(self.duration_seconds, 2),
+            checks=[
+                CheckEntry(
+                    check=o.check,
+                    name=o.header,
+                    condition=o.condition,
+                    status=o.status,
+                    value=o.value,
+                    optional=o.optional,
+                    hint=o.hint or None,
+                )
                 for o in self.outcomes
             ],
-            "skipped": sorted(self.skipped),
-            "no_condition": sorted(self.no_condition),
-        }
+            skipped=sorted(self.skipped),
+            no_condition=sorted(self.no_condition),
+        )
 
     def headline(self) -> str:
         """`data_integrity: 11 passed, 1 failed (4177 rows)` for stdout."""
@@ -137,6 +134,7 @@ class SuiteSummary:
 
 
 def write_summary(folder: Path, summary: SuiteSummary) -> Path:
-    path = folder / f"{summary.suite}.json"
-    write_atomic(path, dumps_json(summary.to_json()))
+    """Write `<folder>/<suite>.json`; `folder` is the artifacts folder's `checks/`."""
+    path = folder / check_summary_name(summary.suite)
+    write_model(path, summary.to_file())
     return path

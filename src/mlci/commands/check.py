@@ -1,6 +1,6 @@
 """`mlci check data|model|drift`: gate a PR on the data schema, deepchecks suites and the gates floors.
 
-Each writes `<artifacts>/checks/<suite>.json` (shape in `mlci.checks.outcome`) and, for deepchecks suites,
+Each writes `<artifacts>/checks/<suite>.json` (model `mlci.artifacts.CheckSummary`) and, for deepchecks suites,
 `<suite>.html`; prints one headline per suite and one line per failed check; exits 1 when any fails.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlci.artifacts import CHECKS
 from mlci.checks.frames import CheckFrame, check_frame, split_masks
 from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
 from mlci.config import Params, load_params
@@ -44,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         )
 
 
-def _finish(summaries: list[SuiteSummary], out: Path) -> int:
+def _finish(summaries: list[SuiteSummary], artifacts: Path) -> int:
     """Write every summary, print headlines and one line per failed check; 1 if anything failed."""
+    out = artifacts / CHECKS
     for summary in summaries:
         write_summary(out, summary)
     for summary in summaries:
@@ -96,7 +98,7 @@ def _check_data(args: argparse.Namespace) -> int:
     spec = schema.load_schema(params)
     timer = StageTimer()
     command = "mlci check data"
-    out = args.artifacts / "checks"
+    out = args.artifacts / CHECKS
     config = params.checks
     checked = check_frame(raw, params)
     train, test = _split(checked, params)
@@ -122,7 +124,7 @@ def _check_data(args: argparse.Namespace) -> int:
     split = found.get("train_test_validation") or _split_failure(
         "train_test_validation", command, train.rows, test.rows, params
     )
-    return _finish([schema_summary, found["data_integrity"], split], out)
+    return _finish([schema_summary, found["data_integrity"], split], args.artifacts)
 
 
 def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
@@ -184,7 +186,7 @@ def _check_model(args: argparse.Namespace) -> int:
     data = load_dataset(params)
     timer = StageTimer()
     command = "mlci check model"
-    out = args.artifacts / "checks"
+    out = args.artifacts / CHECKS
     id_column = params.data.id_column
     columns = [data.ids.rename(id_column)] if id_column else []
     frame = pd.concat([*columns, data.X, data.y.rename(params.data.target)], axis=1)
@@ -221,7 +223,7 @@ def _check_model(args: argparse.Namespace) -> int:
         rows_sampled=rows,
         sample_rows=None,
     )
-    return _finish([evaluation, gates], out)
+    return _finish([evaluation, gates], args.artifacts)
 
 
 def _check_drift(args: argparse.Namespace) -> int:
@@ -232,11 +234,11 @@ def _check_drift(args: argparse.Namespace) -> int:
     reference = check_frame(read_frame(args.reference, params.data.id_column), params)
     current = check_frame(read_frame(params.data_path, params.data.id_column), params)
     timer = StageTimer()
-    out = args.artifacts / "checks"
+    out = args.artifacts / CHECKS
     runs: list[tuple[SuiteName, SuiteInput]] = [("drift", SuiteInput(train=reference, test=current))]
     with (
         DeepchecksRun(params, ("drift",), runs, "mlci check drift") as deepchecks,
         timer.stage("deepchecks drift", f"{reference.rows} reference vs {current.rows} current rows"),
     ):
         summary = deepchecks.summaries(out)["drift"]
-    return _finish([summary], out)
+    return _finish([summary], args.artifacts)

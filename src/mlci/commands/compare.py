@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mlci import artifacts as files
 from mlci.config import Params, load_params
 
 
@@ -57,15 +58,14 @@ def read_baseline(baseline: Path, artifacts: Path) -> Any:
 def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: str | None) -> dict[str, Any]:
     """Verify both folders, compare, write comparison.json atomically; returns the comparison."""
     from mlci import compare
-    from mlci.artifacts import dumps_json, write_atomic
     from mlci.dataset import file_sha256, read_frame
     from mlci.errors import ArtifactError
     from mlci.model_io import load_model_dir
 
     candidate = compare.read_run(artifacts, "artifacts", compare.CANDIDATE_FILES)
-    if candidate.task != params.data.task or candidate.run["target"] != params.data.target:
+    if candidate.task != params.data.task or candidate.run.target != params.data.target:
         raise ArtifactError(
-            f"{artifacts / 'run.json'}: written for task {candidate.task} / target {candidate.run['target']!r}, but params.yaml says {params.data.task} / {params.data.target!r}; rerun `mlci run`"
+            f"{artifacts / files.RUN}: written for task {candidate.task} / target {candidate.run.target!r}, but params.yaml says {params.data.task} / {params.data.target!r}; rerun `mlci run`"
         )
     if baseline is None:
         comparison = compare.no_baseline(candidate, params, source or "no baseline artifacts were given")
@@ -80,16 +80,15 @@ def run_compare(params: Params, artifacts: Path, baseline: Path | None, source: 
             frame = read_frame(
                 path, params.data.id_column
             )  # also the clear error when the file is missing or unreadable
-            recorded = (candidate.run.get("data") or {}).get("sha256")
-            if file_sha256(path) != recorded:
+            if file_sha256(path) != candidate.run.data.sha256:
                 raise ArtifactError(
                     f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
                 )
             model = load_model_dir(baseline)  # the slow part (skops import + load): after the cheap checks
             scored = compare.baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
             comparison = compare.compare_runs(candidate, base, scored, params, source)
-    write_atomic(artifacts / "comparison.json", dumps_json(comparison))
-    return comparison
+    files.write_model(artifacts / files.COMPARISON, comparison)
+    return comparison.dump()
 
 
 def summary_lines(comparison: dict[str, Any]) -> list[str]:
@@ -118,7 +117,7 @@ def discard_stale(artifacts: Path) -> None:
     `mlci report` and `mlci govern` would read it as this run's and could pass a gate that never ran."""
     import contextlib
 
-    for name in ("comparison.json", "report.md"):
+    for name in (files.COMPARISON, files.REPORT):
         with contextlib.suppress(OSError):
             (artifacts / name).unlink(missing_ok=True)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from mlci import artifacts as files
+from mlci.artifacts import DIGEST
 from mlci.config import load_params
 from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
 
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _digest(value: str) -> str:
-    if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+    if not DIGEST.fullmatch(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a digest like sha256:<64 lowercase hex>")
     return value
 
@@ -70,11 +71,10 @@ def _govern(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from mlci import governance, provenance
-    from mlci.artifacts import dumps_json, write_atomic
     from mlci.evidence import gather
     from mlci.github_reviews import read_approvals
 
-    out = args.artifacts / "governance.json"
+    out = args.artifacts / files.GOVERNANCE
     env = os.environ
     try:
         params = load_params(args.params)
@@ -91,7 +91,7 @@ def _govern(args: argparse.Namespace) -> int:
             # After the local checks: a bad artifacts folder fails before any GitHub call.
             evidence = replace(evidence, approvals=read_approvals(env, args.pr))
         verdict = governance.evaluate(params, evidence, in_ci)
-        write_atomic(out, dumps_json(governance.record(verdict, evidence)))
+        files.write_model(out, governance.record(verdict, evidence))
     except MlciError:
         _discard(out)
         raise

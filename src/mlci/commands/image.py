@@ -6,7 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
+from mlci import artifacts as files
 from mlci.config import load_params
+
+NO_RUN = "run `mlci run` before building the image"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,14 +58,13 @@ def _build(args: argparse.Namespace) -> int:
     from mlci.progress import StageTimer
 
     params = load_params(args.params)
-    run = image.read_run(args.artifacts)
-    model = run.get("model")
-    revision = str(run.get("commit", "unknown"))
+    run = files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN)
+    revision = run.commit
     spec = image.BuildSpec(
         tag=args.tag or image.default_tag(params.image.name, revision),
         revision=revision,
         source=_source(),
-        model_sha256=str(model.get("sha256", "unknown")) if isinstance(model, dict) else "unknown",
+        model_sha256=run.model.sha256,
         ca_bundle=args.ca_bundle,
     )
     with StageTimer().stage("image build", spec.tag):
@@ -93,8 +95,8 @@ def _push(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     repository = args.repository or params.image.registry
-    tag = args.tag or image.short_revision(str(image.read_run(args.artifacts).get("commit", "unknown")))
-    moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / "governance.json")
+    tag = args.tag or image.short_revision(files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN).commit)
+    moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / files.GOVERNANCE)
     print(f"{moved.reference} {moved.digest}")
     return 0
 
@@ -104,7 +106,7 @@ def _promote(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     registry = image.Registry(args.repository or params.image.registry)
-    moved = image.promote(registry, args.digest, args.tag, args.artifacts / "governance.json")
+    moved = image.promote(registry, args.digest, args.tag, args.artifacts / files.GOVERNANCE)
     before = f" (was {moved.previous})" if moved.previous and moved.previous != moved.digest else ""
     print(f"{moved.reference} -> {moved.digest}{before}")
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mlci import artifacts as files
 from mlci.config import Params, load_params
-from mlci.report import CheckSuite, parse_check_summary, render
+from mlci.report import SuiteResult, read_suite, render
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,39 +19,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=_report)
 
 
-def read_check_suites(folder: Path) -> list[CheckSuite]:
+def read_check_suites(folder: Path) -> list[SuiteResult]:
     """Every checks/*.json summary, sorted by name; an unreadable file becomes a suite with an error."""
     suites = []
-    for path in sorted((folder / "checks").glob("*.json")):
+    for path in sorted((folder / files.CHECKS).glob("*.json")):
         try:
-            suites.append(parse_check_summary(path.stem, path.read_text(encoding="utf-8")))
+            suites.append(read_suite(path.stem, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
-            suites.append(CheckSuite(path.stem, error=f"cannot read: {exc.__class__.__name__}"))
+            suites.append(SuiteResult(path.stem, error=f"cannot read: {exc.__class__.__name__}"))
     return suites
 
 
 def write_report(params: Params, artifacts: Path) -> tuple[Path, str]:
     """Render report.md from the folder's comparison.json; refuses a comparison of another model."""
-    from mlci.artifacts import load_json, write_atomic
     from mlci.errors import ArtifactError
 
-    path = artifacts / "comparison.json"
-    comparison = load_json(path, "run `mlci compare` (with or without --baseline) first")
-    if not isinstance(comparison, dict) or "status" not in comparison:
-        raise ArtifactError(f"{path}: not a comparison written by `mlci compare`")
-    model_file = artifacts / "model.sha256"
+    path = artifacts / files.COMPARISON
+    comparison = files.read_model(files.ComparisonFile, path, "run `mlci compare` (with or without --baseline) first")
+    model_file = artifacts / files.MODEL_SHA256
     current = model_file.read_text(encoding="utf-8").split()[:1] if model_file.is_file() else []
-    recorded = (comparison.get("candidate") or {}).get("model_sha256")
-    if current != [recorded]:
+    if current != [comparison.root.candidate.model_sha256]:
         raise ArtifactError(f"{path}: compares another model than {model_file} holds; rerun `mlci compare`")
     images = (
-        sorted(p.relative_to(artifacts).as_posix() for p in (artifacts / "plots").glob("*.png"))
+        sorted(p.relative_to(artifacts).as_posix() for p in (artifacts / files.PLOTS).glob("*.png"))
         if params.report.publish_images
         else []
     )
-    text = render(comparison, read_check_suites(artifacts), max_chars=params.report.max_chars, images=images)
-    out = artifacts / "report.md"
-    write_atomic(out, text)
+    text = render(comparison.dump(), read_check_suites(artifacts), max_chars=params.report.max_chars, images=images)
+    out = artifacts / files.REPORT
+    files.write_atomic(out, text)
     return out, text
 
 
@@ -63,7 +60,7 @@ def _report(args: argparse.Namespace) -> int:
     except BaseException:
         # An earlier report.md would be posted as this run's by the next CI step.
         with contextlib.suppress(OSError):
-            (args.artifacts / "report.md").unlink(missing_ok=True)
+            (args.artifacts / files.REPORT).unlink(missing_ok=True)
         raise
     print(f"report written to {out} ({len(text):,} characters)")
     return 0
