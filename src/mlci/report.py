@@ -16,6 +16,7 @@ from typing import Any, get_args
 
 from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
 from mlci.errors import ArtifactError
+from mlci.metrics import BOOTSTRAP, DELONG, DELTA_METHOD, NORMAL, SUBSAMPLE_BOOTSTRAP
 
 MARKER = "<!-- mlci-report -->"
 # As `mlci check` writes them; `warned` is deepchecks' warn grade.
@@ -177,17 +178,17 @@ def interval_methods(comparison: Mapping[str, Any], kind: str) -> str:
     by_method: dict[str, list[str]] = {}
     for row in comparison.get("metrics") or []:
         if row.get("ci_low") is not None:
-            by_method.setdefault(str(row.get("interval") or "bootstrap"), []).append(cell(row.get("name")))
-    if set(by_method) <= {"bootstrap"}:
+            by_method.setdefault(str(row.get("interval") or BOOTSTRAP), []).append(cell(row.get("name")))
+    if set(by_method) <= {BOOTSTRAP}:
         article = "an" if kind[0] in "aeiou" else "a"
         return f"intervals from {article} {kind} bootstrap ({resampling})"
     subsample = boot.get("max_rows")
     labels = {
-        "bootstrap": f"{kind} bootstrap ({resampling})",
-        "DeLong": f"DeLong{'' if kind == 'paired' else ' (unpaired)'}",
-        "paired normal": "paired normal" if kind == "paired" else "normal (unpaired)",
-        "delta method": "delta method",
-        "subsample bootstrap": f"{kind} bootstrap of a {subsample:,}-row subsample, spread rescaled to all rows ({resampling})"
+        BOOTSTRAP: f"{kind} bootstrap ({resampling})",
+        DELONG: f"DeLong{'' if kind == 'paired' else ' (unpaired)'}",
+        NORMAL: "paired normal" if kind == "paired" else "normal (unpaired)",
+        DELTA_METHOD: "delta method",
+        SUBSAMPLE_BOOTSTRAP: f"{kind} bootstrap of a {subsample:,}-row subsample, spread rescaled to all rows ({resampling})"
         if isinstance(subsample, int)
         else f"{kind} subsample bootstrap ({resampling})",
     }
