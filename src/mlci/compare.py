@@ -26,6 +26,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mlci import artifacts, metrics, stats
+from mlci import model as user_model
 from mlci.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
 from mlci.config import Params
 from mlci.config.report import ReportParams
@@ -35,7 +36,6 @@ from mlci.errors import ArtifactError
 from mlci.evaluate import point_metrics
 from mlci.metrics import BOOTSTRAP, Scores
 from mlci.rowkey import row_keys
-from mlci.train import predict_labels_and_proba
 
 CANDIDATE_FILES = (artifacts.MODEL_SHA256, artifacts.METRICS, artifacts.RUN, artifacts.PARAMS, artifacts.PREDICTIONS)
 RUN_FILES = (artifacts.MODEL, *CANDIDATE_FILES)
@@ -180,10 +180,7 @@ def baseline_on_candidate_rows(
     try:
         # One thread: OpenMP workers spinning on a busy 2-core runner made 1k-row predictions take ~1 s.
         with threadpool_limits(limits=1):
-            if candidate.task == "classification":
-                y_pred, proba = predict_labels_and_proba(model, X)
-            else:
-                y_pred, proba = np.asarray(model.predict(X)), None
+            y_pred, proba = user_model.predict(model, X, candidate.task)
     except (ValueError, TypeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         return f"the baseline model cannot score this data ({first[:160]})"

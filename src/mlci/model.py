@@ -1,19 +1,29 @@
-"""The model side of the template: the one module a user rewrites.
+"""The model side of the template: the one module a user rewrites, and everything mlci asks of a model.
 
-Everything else in mlci is CI machinery that works for any scikit-learn estimator. To switch model
-family, add it to ESTIMATORS (or just change `model.estimator`/`model.params` in params.yaml); to read
-another file format, change `read_data`. If a new estimator stores types skops does not know, add them
-to TRUSTED_TYPES: models load only with an explicit allowlist, never "trust everything".
+Everything else in mlci is CI machinery that works for any estimator with scikit-learn's interface. This
+module holds the whole contract (docs/model.md walks through each change):
+
+- `ESTIMATORS`: the names `model.estimator` may take. Add a family here (LightGBM, XGBoost, your own class).
+- `build_pipeline`: the preprocessing in front of the estimator; its options (`model.pipeline` in
+  params.yaml) are a free mapping it validates itself.
+- `predict`: how labels (and class probabilities) come from a model. Training, evaluation, the model
+  checks, the image smoke test and the server all call it, so they can never answer differently.
+- `TRUSTED_TYPES`: the types a saved model may hold. Models load only with this explicit allowlist,
+  never "trust everything".
+- `MODEL_CHECKS`: your own checks of the trained model, run by `mlci check model` beside deepchecks'.
+- `read_data`: how the data file is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -26,7 +36,9 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-EstimatorFactory = Callable[..., BaseEstimator]
+# Any class with fit/predict (classifiers: predict_proba and classes_), get_params/set_params and
+# scikit-learn's estimator tags (`__sklearn_tags__`, which a Pipeline reads) will do.
+EstimatorFactory = Callable[..., Any]
 
 # name -> (classifier, regressor); None where the family has no such variant.
 ESTIMATORS: dict[str, tuple[EstimatorFactory | None, EstimatorFactory | None]] = {
@@ -35,6 +47,11 @@ ESTIMATORS: dict[str, tuple[EstimatorFactory | None, EstimatorFactory | None]] =
     "logistic_regression": (LogisticRegression, None),
     "ridge": (None, Ridge),
 }
+
+# Classifiers whose `predict` is, by construction, the class of highest `predict_proba`: `predict` takes
+# their labels from one pass over the model instead of two (half the predict time of a forest). Exact
+# types only: a subclass or wrapper (a tuned decision threshold, say) may decide labels its own way.
+LABELS_ARE_ARGMAX: tuple[type, ...] = (HistGradientBoostingClassifier, RandomForestClassifier, LogisticRegression)
 
 # Types a saved pipeline of the estimators above holds that skops does not trust by default (its defaults
 # cover scikit-learn estimators, numpy arrays and builtins). `get_untrusted_types` lists them; anything
@@ -85,32 +102,62 @@ def read_parquet(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     return frame
 
 
-def make_estimator(name: str, task: str, params: dict[str, Any], seed: int) -> BaseEstimator:
+def make_estimator(name: str, task: str, params: Mapping[str, Any], seed: int) -> Any:
     """The bare estimator; raises KeyError for an unknown name, ValueError/TypeError for bad params."""
     pair = ESTIMATORS[name]
     factory = pair[0] if task == "classification" else pair[1]
     if factory is None:
         raise KeyError(name)
     estimator = factory()
-    if "random_state" in estimator.get_params():
+    settable = estimator.get_params()
+    if "random_state" in settable:
         estimator.set_params(random_state=seed)
     # One thread: identical results on any machine. LogisticRegression's n_jobs does nothing since
     # scikit-learn 1.8 and setting it warns, so it is left alone there.
-    if "n_jobs" in estimator.get_params() and not isinstance(estimator, LogisticRegression):
+    if "n_jobs" in settable and not isinstance(estimator, LogisticRegression):
         estimator.set_params(n_jobs=1)
     estimator.set_params(**params)
     return estimator
 
 
+class PipelineOptionError(ValueError):
+    """A `model.pipeline` option `build_pipeline` does not take, or a value it cannot use."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+# The options `build_pipeline` takes (`model.pipeline` in params.yaml) and their defaults.
+PIPELINE_OPTIONS: dict[str, bool] = {
+    "scale_numeric": False,  # standardise numeric features (linear models want it)
+}
+
+
+def pipeline_options(given: Mapping[str, Any]) -> dict[str, bool]:
+    """`given` over the defaults; PipelineOptionError naming the first unknown option or bad value."""
+    options = dict(PIPELINE_OPTIONS)
+    for key, value in given.items():
+        if key not in PIPELINE_OPTIONS:
+            raise PipelineOptionError(
+                key, f"unknown pipeline option {key!r}; build_pipeline takes {', '.join(PIPELINE_OPTIONS)}"
+            )
+        if not isinstance(value, bool):
+            raise PipelineOptionError(key, f"expected true or false, got {value!r}")
+        options[key] = value
+    return options
+
+
 def build_pipeline(
-    estimator: BaseEstimator,
+    estimator: Any,
     numeric: Sequence[str],
     categorical: Sequence[str],
-    scale_numeric: bool,
+    options: Mapping[str, Any],
 ) -> Pipeline:
     """Pipeline(ColumnTransformer, estimator): imputes, one-hot encodes categories, optionally scales."""
+    chosen = pipeline_options(options)
     numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
-    if scale_numeric:
+    if chosen["scale_numeric"]:
         numeric_steps.append(("scale", StandardScaler()))
     categorical_steps = [
         ("impute", SimpleImputer(strategy="most_frequent")),
@@ -125,3 +172,62 @@ def build_pipeline(
         verbose_feature_names_out=False,
     )
     return Pipeline([("preprocess", preprocess), ("estimator", estimator)])
+
+
+def predict(model: Any, X: pd.DataFrame, task: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.float64] | None]:
+    """The model's labels for `X` and, for a classifier, its class probabilities in `model.classes_` order.
+
+    The label is whatever the model's own `predict` says (a classifier with a tuned threshold keeps its
+    threshold); for the types in LABELS_ARE_ARGMAX it is read off the probabilities, which is the same
+    answer from one pass instead of two.
+    """
+    if task != "classification":
+        return np.asarray(model.predict(X)), None
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    if type(final) in LABELS_ARE_ARGMAX:
+        return np.asarray(model.classes_)[np.argmax(proba, axis=1)], proba
+    return np.asarray(model.predict(X)), proba
+
+
+@dataclass(frozen=True)
+class CheckData:
+    """What a model check sees: the rows deepchecks' model_evaluation suite sees (the same sample, in the
+    core environment) and the model's answers on the holdout, from `predict`."""
+
+    task: str
+    model: Any
+    train_features: pd.DataFrame
+    train_target: pd.Series
+    test_features: pd.DataFrame
+    test_target: pd.Series
+    y_pred: npt.NDArray[Any]  # labels (classification) or values (regression) for test_features
+    proba: npt.NDArray[np.float64] | None  # one column per class, in `classes` order
+    classes: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One condition of a model check: what had to hold, whether it did, and what was measured."""
+
+    condition: str
+    passed: bool
+    value: str
+
+
+ModelCheck = Callable[[CheckData], CheckResult | Sequence[CheckResult]]
+
+# Your checks of the trained model, by name: `mlci check model` runs each on the model_evaluation rows and
+# reports its results in model_evaluation.json and the PR report, gating like deepchecks' conditions.
+# Register one with @model_check("Name") (an example is in docs/model.md).
+MODEL_CHECKS: dict[str, ModelCheck] = {}
+
+
+def model_check(name: str) -> Callable[[ModelCheck], ModelCheck]:
+    """Decorator: register `function` in MODEL_CHECKS under `name`."""
+
+    def register(function: ModelCheck) -> ModelCheck:
+        MODEL_CHECKS[name] = function
+        return function
+
+    return register

@@ -62,11 +62,12 @@ def sha256_bytes(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def untrusted(blob: bytes, allowed: Iterable[str] = user_model.TRUSTED_TYPES) -> list[str]:
-    """Types in the file that neither skops' defaults nor the allowlist cover."""
+def untrusted(blob: bytes, allowed: Iterable[str] | None = None) -> list[str]:
+    """Types in the file that neither skops' defaults nor the allowlist (mlci.model.TRUSTED_TYPES) cover."""
     import skops.io as sio
 
-    return sorted(set(sio.get_untrusted_types(data=blob)) - set(allowed))
+    trusted = user_model.TRUSTED_TYPES if allowed is None else allowed
+    return sorted(set(sio.get_untrusted_types(data=blob)) - set(trusted))
 
 
 def loads_verified(blob: bytes, expected_sha256: str, source: str) -> Any:

@@ -44,7 +44,7 @@ def run_pipeline(
     # 10 s, 100,000 rows 4.8 s vs 37 s). Predicting and permutation importance are many short calls, where
     # the pool spun 4x longer than one thread took (54 s vs 12 s for importance on 10,000 rows).
     with threadpool_limits(limits=1), timer.stage("train", f"{params.model.estimator} on {split.train.rows} rows"):
-        pipeline = train.fit(train.build(params, data), split.train)
+        pipeline = train.fit(train.build(params, data), split.train, params)
     with threadpool_limits(limits=1), timer.stage("predict", f"{split.test.rows} holdout rows"):
         predictions = train.predict(pipeline, split.test, task)
     sample = sample_positions(split.test.ids, params.evaluate.sample_rows, params.evaluate.seed)

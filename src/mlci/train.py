@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
@@ -25,7 +25,7 @@ def make_estimator(params: Params) -> Any:
     """The configured estimator, with every config mistake reported against its params.yaml key."""
     name, task = params.model.estimator, params.data.task
     try:
-        estimator = user_model.make_estimator(name, task, dict(params.model.params), params.train.seed)
+        return user_model.make_estimator(name, task, params.model.params, params.train.seed)
     except KeyError:
         usable = sorted(k for k, pair in user_model.ESTIMATORS.items() if pair[0 if task == "classification" else 1])
         raise ConfigError(
@@ -33,21 +33,13 @@ def make_estimator(params: Params) -> Any:
         ) from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{params.where('model.params')}: {_first_line(exc)}") from None
-    try:
-        estimator._validate_params()  # scikit-learn's own constraint check, before any fitting
-    except (ValueError, TypeError) as exc:
-        key = _param_named(str(exc), params.model.params)
-        raise ConfigError(
-            f"{params.where(f'model.params.{key}' if key else 'model.params')}: {_first_line(exc)}"
-        ) from None
-    return estimator
 
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
 
 
-def _param_named(message: str, given: dict[str, Any]) -> str | None:
+def _param_named(message: str, given: Mapping[str, Any]) -> str | None:
     for key in given:
         if f"'{key}'" in message:
             return key
@@ -55,10 +47,16 @@ def _param_named(message: str, given: dict[str, Any]) -> str | None:
 
 
 def build(params: Params, data: Dataset) -> Pipeline:
-    return user_model.build_pipeline(make_estimator(params), data.numeric, data.categorical, params.model.scale_numeric)
+    estimator = make_estimator(params)
+    try:
+        return user_model.build_pipeline(estimator, data.numeric, data.categorical, params.model.pipeline)
+    except user_model.PipelineOptionError as exc:
+        raise ConfigError(f"{params.where(f'model.pipeline.{exc.option}')}: {exc}") from None
 
 
-def fit(pipeline: Pipeline, train: Dataset) -> Pipeline:
+def fit(pipeline: Pipeline, train: Dataset, params: Params) -> Pipeline:
+    """Fit on the training rows. Estimators check their hyperparameters when fitting starts: an error
+    quoting one of `model.params` is a ConfigError at that key, any other a DataError."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             # scikit-learn 1.6 passes an option SciPy 1.17 deprecates; nothing a user can act on.
@@ -66,29 +64,33 @@ def fit(pipeline: Pipeline, train: Dataset) -> Pipeline:
                 "ignore", message=r"scipy\.optimize: The `disp` and `iprint`", category=DeprecationWarning
             )
             pipeline.fit(train.X, train.y)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
+        key = _param_named(str(exc), params.model.params)
+        if key is not None:
+            raise ConfigError(f"{params.where(f'model.params.{key}')}: {_first_line(exc)}") from None
+        if isinstance(exc, TypeError):
+            raise
         raise DataError(f"training failed: {_first_line(exc)}") from None
     return pipeline
 
 
-def predict_labels_and_proba(model: Any, X: pd.DataFrame) -> tuple[npt.NDArray[Any], npt.NDArray[np.float64]]:
-    """A classifier's labels and class probabilities from one pass over the model.
+# Rows `check` fits on: enough for any estimator to start, few enough to take a blink.
+PROBE_ROWS = 200
 
-    The label is the most probable class, which is what `predict` returns for the estimators in
-    mlci.model (HistGradientBoosting, random forest, logistic regression); calling both walked every tree
-    twice, half the predict time on a large holdout.
-    """
-    proba = np.asarray(model.predict_proba(X), dtype=float)
-    return np.asarray(model.classes_)[np.argmax(proba, axis=1)], proba
+
+def check(params: Params, data: Dataset) -> None:
+    """What `mlci config --check` can say about the model without training it: the estimator and pipeline
+    options exist, and a fit on the first rows accepts the hyperparameters. A probe failure that names no
+    hyperparameter is left to `mlci run`: a few rows can fail where the whole table does not."""
+    pipeline = build(params, data)
+    probe = data.take(np.arange(min(PROBE_ROWS, data.rows), dtype=np.intp))
+    with contextlib.suppress(DataError, TypeError):
+        fit(pipeline, probe, params)
 
 
 def predict(model: Pipeline, data: Dataset, task: str) -> Predictions:
-    if task != "classification":
-        return Predictions(
-            ids=data.ids, y_true=data.y, y_pred=np.asarray(model.predict(data.X)), proba=None, classes=()
-        )
-    y_pred, proba = predict_labels_and_proba(model, data.X)
-    classes = tuple(model.classes_.tolist())
+    y_pred, proba = user_model.predict(model, data.X, task)
+    classes = tuple(model.classes_.tolist()) if task == "classification" else ()
     return Predictions(ids=data.ids, y_true=data.y, y_pred=y_pred, proba=proba, classes=classes)
 
 
@@ -112,10 +114,7 @@ def importance_scorer(metric: str, task: str, classes: Sequence[Any]) -> Callabl
     sign = -1.0 if spec.lower_is_better else 1.0
 
     def score(model: Any, X: pd.DataFrame, y: Any) -> float:
-        if task == "classification":
-            y_pred, proba = predict_labels_and_proba(model, X)
-        else:
-            y_pred, proba = np.asarray(model.predict(X)), None
+        y_pred, proba = user_model.predict(model, X, task)
         value = spec.point(encode(task, np.asarray(y), y_pred, proba, tuple(classes)))
         return math.nan if value is None else sign * value
 

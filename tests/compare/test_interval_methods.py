@@ -21,14 +21,14 @@ def _holdout_scores(params: Params, estimator: str, model_params: dict[str, Any]
     params = params.model_copy(
         update={
             "model": params.model.model_copy(
-                update={"estimator": estimator, "params": model_params, "scale_numeric": True}
+                update={"estimator": estimator, "params": model_params, "pipeline": {"scale_numeric": True}}
             )
         }
     )
     data = load_dataset(params)
     classification = params.data.task == "classification"
     split = split_dataset(data, params.split, classification=classification)
-    predictions = train.predict(train.fit(train.build(params, data), split.train), split.test, params.data.task)
+    predictions = train.predict(train.fit(train.build(params, data), split.train, params), split.test, params.data.task)
     if not classification:
         return stats.regression_scores(predictions.y_true, predictions.y_pred)
     assert predictions.proba is not None

@@ -151,3 +151,43 @@ def test_bad_estimator_or_hyperparameter(
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     assert main(["config", "--check", "--params", str(path)]) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_unknown_pipeline_option_names_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = yaml.safe_load(BUNDLED)
+    raw["model"]["pipeline"] = {"scale_numerics": True}
+    raw["data"]["path"] = str(EXAMPLE / "data" / "abalone.csv")
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert main(["config", "--check", "--params", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "model.pipeline.scale_numerics: unknown pipeline option 'scale_numerics'; build_pipeline takes scale_numeric"
+        in err
+    )
+    assert "Traceback" not in err
+
+
+def test_old_scale_numeric_key_is_read_as_a_pipeline_option(capsys: pytest.CaptureFixture[str]) -> None:
+    old = parse_params(
+        edited("  estimator: hist_gradient_boosting\n", "  estimator: hist_gradient_boosting\n  scale_numeric: true\n")
+    )
+    assert "params.yaml:18: model.scale_numeric is deprecated; write it as model.pipeline: {scale_numeric: ...}" in (
+        capsys.readouterr().err
+    )
+    new = parse_params(
+        edited(
+            "  estimator: hist_gradient_boosting\n",
+            "  estimator: hist_gradient_boosting\n  pipeline: {scale_numeric: true}\n",
+        )
+    )
+    assert old.model == new.model
+    assert old.model.pipeline == {"scale_numeric": True}
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ConfigError, match="scale_numeric is given twice"):
+        parse_params(
+            edited(
+                "  estimator: hist_gradient_boosting\n",
+                "  estimator: hist_gradient_boosting\n  scale_numeric: true\n  pipeline: {scale_numeric: false}\n",
+            )
+        )

@@ -176,7 +176,11 @@ def test_training_refuses_a_model_it_could_not_load_again(
 
 def test_linear_model_with_scaling(make_project: ProjectFactory) -> None:
     def linear(params: dict[str, object]) -> None:
-        params["model"] = {"estimator": "logistic_regression", "params": {"C": 0.5}, "scale_numeric": True}
+        params["model"] = {
+            "estimator": "logistic_regression",
+            "params": {"C": 0.5},
+            "pipeline": {"scale_numeric": True},
+        }
 
     params_path = make_project(edit=linear)
     out = params_path.parent / "artifacts"

@@ -24,7 +24,9 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from mlci import model as user_model
 from mlci.checks import runner
+from mlci.checks.custom import custom_outcomes
 from mlci.checks.frames import CheckFrame, sample
 from mlci.checks.hints import with_hints
 from mlci.checks.outcome import Outcome, SuiteSummary
@@ -105,6 +107,7 @@ class _Prepared:
     rows: dict[str, int | None]
     sampled: dict[str, int | None]
     model: Any
+    train: CheckFrame
     test: CheckFrame | None
 
 
@@ -131,9 +134,10 @@ def _predictions(model: Any, train: CheckFrame, test: CheckFrame | None, task: s
             continue
         features = frame.frame[list(frame.features)]
         with threadpool_limits(limits=1, user_api="openmp"):
-            out[side] = _values(model.predict(features))
-            if task == "classification":
-                out[f"proba_{side}"] = np.asarray(model.predict_proba(features), dtype=float).tolist()
+            labels, proba = user_model.predict(model, features, task)
+        out[side] = _values(labels)
+        if proba is not None:
+            out[f"proba_{side}"] = proba.tolist()
     if task == "classification":
         out["classes"] = [_plain(c) for c in np.asarray(model.classes_).tolist()]
     return out
@@ -223,6 +227,7 @@ class DeepchecksRun:
                     rows={"train": inputs.train.rows, "test": inputs.test.rows if inputs.test is not None else None},
                     sampled={"train": train.rows, "test": test.rows if test is not None else None},
                     model=inputs.model,
+                    train=train,
                     test=test,
                 )
             )
@@ -330,6 +335,12 @@ class DeepchecksRun:
                 outcomes.extend(timed)
                 if unconditioned:
                     no_condition.append("ModelInferenceTime")
+            if name == "model_evaluation" and prepared.model is not None and prepared.test is not None:
+                outcomes.extend(
+                    custom_outcomes(
+                        user_model.MODEL_CHECKS, prepared.model, prepared.train, prepared.test, self.params.data.task
+                    )
+                )
             if item["html"]:
                 place_html(self.folder / "html" / item["html"], out / item["html"])
             found[name] = SuiteSummary(

@@ -27,7 +27,7 @@ def _config(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     data = load_dataset(params)
-    train.make_estimator(params)
+    train.check(params, data)
     print(
         f"{args.params}: ok ({data.rows} rows, {len(data.numeric)} numeric + {len(data.categorical)} categorical features)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from mlci.config.params import Params
+from mlci.config.training import DEPRECATED_SCALE_NUMERIC
 from mlci.errors import ConfigError
 
 
@@ -83,6 +85,13 @@ def parse_params(text: str, source: str = "params.yaml", root: Path = Path()) ->
         more = len(exc.errors()) - 1
         tail = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{where}: {label}{message}{tail}") from None
+    model = raw.get("model")
+    if isinstance(model, dict) and DEPRECATED_SCALE_NUMERIC in model:
+        line = lines.get(f"model.{DEPRECATED_SCALE_NUMERIC}")
+        where = f"{source}:{line}" if line else source
+        sys.stderr.write(
+            f"{where}: model.{DEPRECATED_SCALE_NUMERIC} is deprecated; write it as model.pipeline: {{{DEPRECATED_SCALE_NUMERIC}: ...}}\n"
+        )
     params._lines = lines
     params._root = root
     params._source = source

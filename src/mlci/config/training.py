@@ -67,7 +67,32 @@ class SplitParams(Section):
 class ModelParams(Section):
     estimator: str = Field(description="name in mlci.model.ESTIMATORS for the task")
     params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters passed to the estimator")
-    scale_numeric: bool = Field(default=False, description="standardise numeric features (linear models want it)")
+    pipeline: dict[str, Any] = Field(
+        default_factory=dict,
+        description="options of mlci.model.build_pipeline (it validates them), e.g. {scale_numeric: true}",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scale_numeric_moved(cls, data: Any) -> Any:
+        """`model.scale_numeric` is read as `model.pipeline.scale_numeric` (the loader prints a deprecation line)."""
+        if not isinstance(data, dict) or DEPRECATED_SCALE_NUMERIC not in data:
+            return data
+        moved = dict(data)
+        value = moved.pop(DEPRECATED_SCALE_NUMERIC)
+        pipeline = moved.get("pipeline") or {}
+        if not isinstance(pipeline, dict):
+            return data  # the pipeline field's own validation reports it
+        if DEPRECATED_SCALE_NUMERIC in pipeline:
+            raise ValueError(
+                "scale_numeric is given twice (model.scale_numeric and model.pipeline.scale_numeric); keep model.pipeline.scale_numeric"
+            )
+        moved["pipeline"] = {**pipeline, DEPRECATED_SCALE_NUMERIC: value}
+        return moved
+
+
+# The option that was a key of `model:` itself before pipeline options became a free mapping.
+DEPRECATED_SCALE_NUMERIC = "scale_numeric"
 
 
 class TrainParams(Section):

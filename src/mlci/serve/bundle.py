@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from mlci import model as user_model
 from mlci import model_io
 from mlci.artifacts import read_json_object
 from mlci.errors import ArtifactError
@@ -36,16 +37,9 @@ class Bundle:
     limits: Limits
 
     def predict(self, frame: Any) -> tuple[list[Any], list[list[float]] | None]:
-        """Predictions and (classification) class probabilities in `classes` order.
-
-        Classifiers are called once: the label is the class of highest probability, which is how scikit-learn's
-        own classifiers predict, and halves the per-request cost.
-        """
-        if self.task != "classification":
-            return np.asarray(self.model.predict(frame)).tolist(), None
-        proba = np.asarray(self.model.predict_proba(frame), dtype=float)
-        labels = np.asarray(self.model.classes_)[proba.argmax(axis=1)]
-        return labels.tolist(), proba.tolist()
+        """Predictions and (classification) class probabilities in `classes` order, as mlci.model.predict gives them."""
+        labels, proba = user_model.predict(self.model, frame, self.task)
+        return labels.tolist(), None if proba is None else proba.tolist()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
