@@ -35,6 +35,12 @@ def check_data(model: object, train: CheckFrame, test: CheckFrame, task: str) ->
     )
 
 
+def _title(name: str, function: user_model.ModelCheck) -> str:
+    """The check's title in the report: its docstring's first line, else its registered name."""
+    lines = (function.__doc__ or "").strip().splitlines()
+    return lines[0].strip() if lines else name
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{exc.__class__.__name__}: {text.splitlines()[0]}" if text else exc.__class__.__name__
@@ -53,18 +59,19 @@ def custom_outcomes(
         return [Outcome(check=name, header=name, condition=None, status="not-run", value=str(exc)) for name in checks]
     outcomes: list[Outcome] = []
     for name, function in checks.items():
+        header = _title(name, function)
         try:
             returned = function(data)
         except Exception as exc:  # the user's code: any failure is that check's verdict
             outcomes.append(
-                Outcome(check=name, header=name, condition=None, status="failed", value=f"raised {_first_line(exc)}")
+                Outcome(check=name, header=header, condition=None, status="failed", value=f"raised {_first_line(exc)}")
             )
             continue
         results = [returned] if isinstance(returned, user_model.CheckResult) else list(returned)
         outcomes.extend(
             Outcome(
                 check=name,
-                header=name,
+                header=header,
                 condition=result.condition,
                 status="passed" if result.passed else "failed",
                 value=result.value,
