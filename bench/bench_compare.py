@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from mlci.commands.compare import run_compare
-from mlci.commands.report import write_report
+from mlci.compare import compare_folders
 from mlci.config import load_params
 from mlci.progress import StageTimer
+from mlci.report import write_report
 from mlci.run import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def main() -> None:
     in_process = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        comparison = run_compare(params, candidate, baseline, "bench")
+        comparison = compare_folders(params, candidate, baseline, "bench").dump()
         _, text = write_report(params, candidate)
         in_process.append(time.perf_counter() - start)
     assert comparison["verdict"] == "no-significant-change", comparison["verdict"]

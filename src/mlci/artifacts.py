@@ -9,6 +9,7 @@ lists the layout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -75,6 +76,13 @@ def read_json_object(path: Path, missing: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ArtifactError(f"{path}: expected a JSON object")
     return payload
+
+
+def discard(folder: Path, *names: str) -> None:
+    """Remove files a failed stage leaves stale: a later step must not read an earlier run's as this one's."""
+    for name in names:
+        with contextlib.suppress(OSError):
+            (folder / name).unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

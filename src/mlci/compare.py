@@ -1,7 +1,8 @@
 """Candidate run vs baseline run (main's artifacts) on the same holdout rows, with paired statistics.
 
-Reading and verifying the two folders is here; the arithmetic is in `mlci.stats`. The result is one
-JSON-ready dict (`comparison.json`) that `mlci.report` renders without touching any other file.
+Reading and verifying the two folders is here (`compare_folders` is the stage `mlci compare` runs); the
+arithmetic is in `mlci.stats`. The result is `comparison.json` (`mlci.artifacts.ComparisonFile`), which
+`mlci.report` renders without touching any other file.
 
 Two ways a comparison can fall short, kept apart on purpose:
 - **incomparable** (`comparable: false`): the baseline answers another question (another task, target,
@@ -25,20 +26,21 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlci import artifacts, metrics, stats
+from mlci import artifacts as files
+from mlci import metrics, stats
 from mlci import model as user_model
 from mlci.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
 from mlci.config import Params
 from mlci.config.report import ReportParams
 from mlci.config.training import Task
-from mlci.dataset import file_sha256
-from mlci.errors import ArtifactError
+from mlci.dataset import file_sha256, read_frame
+from mlci.errors import ArtifactError, GateFailed
 from mlci.evaluate import point_metrics
 from mlci.metrics import BOOTSTRAP, Scores
 from mlci.rowkey import row_keys
 
-CANDIDATE_FILES = (artifacts.MODEL_SHA256, artifacts.METRICS, artifacts.RUN, artifacts.PARAMS, artifacts.PREDICTIONS)
-RUN_FILES = (artifacts.MODEL, *CANDIDATE_FILES)
+CANDIDATE_FILES = (files.MODEL_SHA256, files.METRICS, files.RUN, files.PARAMS, files.PREDICTIONS)
+RUN_FILES = (files.MODEL, *CANDIDATE_FILES)
 SIGNIFICANT_DIGITS = 10
 
 
@@ -78,17 +80,17 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
                 f"{folder / name}: missing; the {role} folder is incomplete (expected the artifacts of `mlci run`)"
             )
     incomplete = f"the {role} folder is incomplete"
-    metrics = read_model(MetricsFile, folder / artifacts.METRICS, incomplete)
-    run = read_model(RunFile, folder / artifacts.RUN, incomplete)
-    params = read_json_object(folder / artifacts.PARAMS, incomplete)
-    recorded = (folder / artifacts.MODEL_SHA256).read_text(encoding="utf-8").split()
+    metrics = read_model(MetricsFile, folder / files.METRICS, incomplete)
+    run = read_model(RunFile, folder / files.RUN, incomplete)
+    params = read_json_object(folder / files.PARAMS, incomplete)
+    recorded = (folder / files.MODEL_SHA256).read_text(encoding="utf-8").split()
     if not recorded or recorded[0] != run.model.sha256:
         raise ArtifactError(
             f"{folder / 'model.sha256'}: does not match the model sha256 in run.json; refusing a tampered or mixed-up folder"
         )
-    if artifacts.MODEL in required:
+    if files.MODEL in required:
         # Hashing is cheap next to loading: a tampered model is refused before any training or scoring.
-        actual = file_sha256(folder / artifacts.MODEL)
+        actual = file_sha256(folder / files.MODEL)
         if actual != recorded[0]:
             raise ArtifactError(
                 f"{folder / 'model.skops'}: sha256 {actual[:12]}... does not match the recorded {recorded[0][:12]}...; refusing to load a tampered or wrong model"
@@ -97,7 +99,7 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
     # Ids as written (they are keys, "7" is not "7.0"); class labels as text, "NA" included.
     dtypes: dict[str, type[str]] = {"id": str, **({"y_true": str, "y_pred": str} if classification else {})}
     try:
-        predictions = pd.read_csv(folder / artifacts.PREDICTIONS, dtype=dtypes, keep_default_na=not classification)
+        predictions = pd.read_csv(folder / files.PREDICTIONS, dtype=dtypes, keep_default_na=not classification)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(f"{folder / 'predictions.csv'}: cannot parse: {exc.__class__.__name__}") from None
     needed = ["id", "y_true", "y_pred"] + [f"proba_{c}" for c in run.classes]
@@ -445,3 +447,58 @@ def incomparable(candidate: RunRecord, baseline: RunRecord, reason: str, params:
             **_what_changed(candidate, baseline),
         }
     )
+
+
+def read_baseline(baseline: Path, artifacts: Path) -> RunRecord:
+    """The baseline folder parsed and verified (files, format_version, hashes, predictions): cheap, no model load.
+
+    `mlci run --baseline` calls it before training, so a bad baseline costs no training and leaves
+    `artifacts` as it was.
+    """
+    if baseline.exists() and baseline.resolve() == artifacts.resolve():
+        raise ArtifactError(f"{baseline}: the baseline is this run's own folder; pass a copy of main's artifacts")
+    record = read_run(baseline, "baseline")
+    record.scores  # noqa: B018 -- parse (and cache) now: a damaged predictions.csv is refused before any work
+    return record
+
+
+def compare_folders(params: Params, artifacts: Path, baseline: Path | None, source: str | None) -> ComparisonFile:
+    """Verify both folders, compare, write comparison.json atomically; returns the comparison."""
+    from mlci.model_io import load_model_dir
+
+    candidate = read_run(artifacts, "artifacts", CANDIDATE_FILES)
+    if candidate.task != params.data.task or candidate.run.target != params.data.target:
+        raise ArtifactError(
+            f"{artifacts / files.RUN}: written for task {candidate.task} / target {candidate.run.target!r}, but params.yaml says {params.data.task} / {params.data.target!r}; rerun `mlci run`"
+        )
+    if baseline is None:
+        comparison = no_baseline(candidate, params, source or "no baseline artifacts were given")
+    else:
+        base = read_baseline(baseline, artifacts)
+        source = source or f"artifacts folder {baseline}"
+        reason = incomparable_reason(candidate, base)
+        if reason is not None:
+            comparison = incomparable(candidate, base, reason, params, source)
+        else:
+            path = params.data_path
+            frame = read_frame(
+                path, params.data.id_column
+            )  # also the clear error when the file is missing or unreadable
+            if file_sha256(path) != candidate.run.data.sha256:
+                raise ArtifactError(
+                    f"{path}: changed since {artifacts} was written (sha256 differs from run.json); rerun `mlci run`"
+                )
+            model = load_model_dir(baseline)  # the slow part (skops import + load): after the cheap checks
+            scored = baseline_on_candidate_rows(model, base, candidate, frame, str(params.data.path))
+            comparison = compare_runs(candidate, base, scored, params, source)
+    files.write_model(artifacts / files.COMPARISON, comparison)
+    return comparison
+
+
+def gate_failure(comparison: Mapping[str, Any]) -> GateFailed | None:
+    """The error a failed compare gate exits with (1), or None when the gate passed."""
+    gate = comparison.get("gate") or {}
+    if gate.get("status") != "failed":
+        return None
+    what = "compare gate" if comparison.get("comparable") is False else "regression gate"
+    return GateFailed(f"{what} failed: " + "; ".join(gate.get("failures") or []))

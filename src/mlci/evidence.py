@@ -12,16 +12,19 @@ that rule's "not evaluated", not a refusal of the whole record.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlci import artifacts as files
+from mlci import governance, provenance
 from mlci.artifacts import CheckSummary, parse, parse_compare_gate
 from mlci.config import Params
 from mlci.dataset import file_sha256
 from mlci.errors import ArtifactError
 from mlci.evidence_formats import parse_scan_report
-from mlci.governance import Approvals, Evidence
+from mlci.governance import Approvals, Evidence, Verdict
 
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
 
@@ -116,3 +119,27 @@ def gather(
         scan_source=None if scan_report is None else str(scan_report),
         image_digest=image_digest,
     )
+
+
+def govern(
+    params: Params,
+    artifacts: Path,
+    *,
+    in_ci: bool,
+    scan_report: Path | None = None,
+    image_digest: str | None = None,
+    approvals: Callable[[], Approvals] | None = None,
+) -> Verdict:
+    """The governance stage: gather the evidence, apply the policy, write governance.json; the verdict.
+
+    `approvals` (reading GitHub) is called only after the local evidence was read, so a bad artifacts folder
+    fails before any network call.
+    """
+    evidence = gather(
+        params, artifacts, commit=provenance.git_commit(params.root), scan_report=scan_report, image_digest=image_digest
+    )
+    if approvals is not None:
+        evidence = replace(evidence, approvals=approvals())
+    verdict = governance.evaluate(params, evidence, in_ci)
+    files.write_model(artifacts / files.GOVERNANCE, governance.record(verdict, evidence))
+    return verdict

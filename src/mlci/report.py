@@ -1,4 +1,6 @@
-"""report.md for the PR comment and the job summary. Pure: the comparison and check summaries in, markdown out.
+"""report.md for the PR comment and the job summary: the comparison and check summaries in, markdown out.
+
+Rendering is pure; `write_report` at the end is the stage `mlci report` runs (it reads the folder and writes).
 
 GitHub caps a comment at 65,536 characters: when the text is longer, the longest optional sections are
 cut (with a note) until it fits; the verdict, the metrics table and the footer are never cut. No images
@@ -12,9 +14,12 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_args
 
+from mlci import artifacts as files
 from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
+from mlci.config import Params
 from mlci.errors import ArtifactError
 from mlci.metrics import BOOTSTRAP, DELONG, DELTA_METHOD, NORMAL, SUBSAMPLE_BOOTSTRAP
 
@@ -415,3 +420,42 @@ def render(
         sections.append(Section("Plots", "\n\n".join(f"![{cell(i)}]({i})" for i in images)))
     sections.append(Section("", "---\n" + footer(comparison), truncatable=False))
     return fit(sections, max_chars)
+
+
+def terminal_summary(comparison: Mapping[str, Any]) -> list[str]:
+    """The verdict, then one line per metric: what `mlci compare` prints."""
+    lines = [verdict_line(comparison).replace("**", "")]
+    for row in comparison.get("metrics") or []:
+        ci, delta = ci_text(row), number(row["delta"], signed=True)
+        lines.append(f"  {row['name']:<18} delta {delta:>8}  CI {ci:<22} {row['direction']}")
+    return lines
+
+
+def read_check_suites(folder: Path) -> list[SuiteResult]:
+    """Every checks/*.json summary, sorted by name; an unreadable file becomes a suite with an error."""
+    suites = []
+    for path in sorted((folder / files.CHECKS).glob("*.json")):
+        try:
+            suites.append(read_suite(path.stem, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            suites.append(SuiteResult(path.stem, error=f"cannot read: {exc.__class__.__name__}"))
+    return suites
+
+
+def write_report(params: Params, artifacts: Path) -> tuple[Path, str]:
+    """Render report.md from the folder's comparison.json; refuses a comparison of another model."""
+    path = artifacts / files.COMPARISON
+    comparison = files.read_model(files.ComparisonFile, path, "run `mlci compare` (with or without --baseline) first")
+    model_file = artifacts / files.MODEL_SHA256
+    current = model_file.read_text(encoding="utf-8").split()[:1] if model_file.is_file() else []
+    if current != [comparison.root.candidate.model_sha256]:
+        raise ArtifactError(f"{path}: compares another model than {model_file} holds; rerun `mlci compare`")
+    images = (
+        sorted(p.relative_to(artifacts).as_posix() for p in (artifacts / files.PLOTS).glob("*.png"))
+        if params.report.publish_images
+        else []
+    )
+    text = render(comparison.dump(), read_check_suites(artifacts), max_chars=params.report.max_chars, images=images)
+    out = artifacts / files.REPORT
+    files.write_atomic(out, text)
+    return out, text

@@ -258,15 +258,15 @@ def test_a_broken_checks_environment_is_one_line_exit_2(
 def test_importance_is_computed_in_the_core_when_the_run_wrote_none() -> None:
     from sklearn.tree import DecisionTreeClassifier
 
-    from mlci.commands.check import _importance
+    from mlci.checks.stage import feature_importance
 
     params = parse_params(json.dumps(synthetic_params("binary")))
     checked = check_frame(synthetic_frame("binary"), params)
     features = checked.frame[["x1", "x2", "noise"]]
     model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(features, checked.frame["target"])
     narrowed = replace(checked, features=("x1", "x2", "noise"), categorical=())
-    importance = _importance(model, narrowed, params)
+    importance = feature_importance(model, narrowed, params)
     assert importance is not None and abs(float(importance.sum()) - 1.0) < 1e-9
     assert importance.idxmax() in {"x1", "x2"} and importance["noise"] < importance.max()
     off = parse_params(json.dumps(synthetic_params("binary") | {"checks": {"feature_importance_timeout": 0}}))
-    assert _importance(model, narrowed, off) is None
+    assert feature_importance(model, narrowed, off) is None

@@ -120,3 +120,44 @@ def test_image_build_names_the_missing_key(
 def test_one_digest_pattern() -> None:
     assert artifacts.DIGEST.fullmatch("sha256:" + "0" * 64)
     assert not artifacts.DIGEST.fullmatch("sha256:" + "0" * 63) and not artifacts.DIGEST.fullmatch("SHA256:" + "a" * 64)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["check", "data"], ["check", "model"], ["compare"], ["report"], ["govern"], ["image", "build"]],
+)
+def test_every_command_takes_artifacts_and_its_out_alias(command: list[str]) -> None:
+    from mlci.cli import build_parser
+
+    parser = build_parser()
+    for flag in ("--artifacts", "--out"):
+        assert parser.parse_args([*command, flag, "elsewhere"]).artifacts == Path("elsewhere")
+
+
+def test_stages_never_import_the_command_layer() -> None:
+    """Commands call stages; a stage importing a command (or the CLI) would make the layers circular."""
+    import ast
+
+    package = Path(artifacts.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        module = path.relative_to(package.parent).with_suffix("").as_posix().replace("/", ".")
+        if module == "mlci.cli" or module.startswith("mlci.commands") or module == "mlci.serve.__main__":
+            continue  # the entry points; `python -m mlci.serve` is the container's `mlci serve`
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{module} imports {n}" for n in names if n == "mlci.cli" or n.startswith("mlci.commands")]
+    assert offenders == []
+
+
+def test_commands_do_not_import_each_other() -> None:
+    import ast
+
+    folder = Path(artifacts.__file__).parent / "commands"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "mlci.commands":
+                assert all(alias.name not in {p.stem for p in folder.glob("*.py")} for alias in node.names), path
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mlci.commands."):
+                raise AssertionError(f"{path.name} imports {node.module}")

@@ -1,7 +1,7 @@
 """`mlci check data|model|drift`: gate a PR on the data schema, deepchecks suites and the gates floors.
 
-Each writes `<artifacts>/checks/<suite>.json` (model `mlci.artifacts.CheckSummary`) and, for deepchecks suites,
-`<suite>.html`; prints one headline per suite and one line per failed check; exits 1 when any fails.
+The stage (`mlci.checks.stage`) writes one summary per suite; this prints one headline per suite and one line
+per failed check, and exits 1 when any fails.
 """
 
 from __future__ import annotations
@@ -9,236 +9,75 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
-
-from mlci.artifacts import CHECKS
-from mlci.checks.frames import CheckFrame, check_frame, split_masks
-from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
-from mlci.config import Params, load_params
-from mlci.config.checks import SuiteName
-from mlci.errors import EXIT_FAILED, EXIT_OK, ArtifactError
-from mlci.progress import StageTimer
+from mlci.checks.outcome import SuiteSummary
+from mlci.commands import Subparsers, common_flags
+from mlci.config import load_params
+from mlci.errors import EXIT_FAILED, EXIT_OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "check", help="data schema + deepchecks suites (data), model evaluation + gates (model), drift"
     )
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
-    data = kinds.add_parser("data", help="schema, data_integrity on the whole set, train_test_validation on the split")
+    data = kinds.add_parser(
+        "data",
+        parents=common_flags(),
+        help="schema, data_integrity on the whole set, train_test_validation on the split",
+    )
     data.add_argument(
         "--infer", action="store_true", help="write a starting schema (checks.schema_file) from the current data"
     )
     data.add_argument("--force", action="store_true", help="with --infer: overwrite an existing schema file")
     data.set_defaults(func=_check_data)
-    model = kinds.add_parser("model", help="model_evaluation on the trained model and holdout, plus the gates: floors")
+    model = kinds.add_parser(
+        "model",
+        parents=common_flags(),
+        help="model_evaluation on the trained model and holdout, plus the gates: floors",
+    )
     model.set_defaults(func=_check_model)
-    drift = kinds.add_parser("drift", help="train/test drift checks between a reference data set and the current one")
+    drift = kinds.add_parser(
+        "drift",
+        parents=common_flags(),
+        help="train/test drift checks between a reference data set and the current one",
+    )
     drift.add_argument("--reference", type=Path, required=True, help="reference data file (e.g. the data on main)")
     drift.set_defaults(func=_check_drift)
-    for sub in (data, model, drift):
-        sub.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-        sub.add_argument(
-            "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
-        )
 
 
-def _finish(summaries: list[SuiteSummary], artifacts: Path) -> int:
-    """Write every summary, print headlines and one line per failed check; 1 if anything failed."""
-    out = artifacts / CHECKS
-    for summary in summaries:
-        write_summary(out, summary)
+def _report(summaries: list[SuiteSummary], artifacts: Path) -> int:
+    """Headlines, then one line per failed check; 1 if anything failed."""
+    from mlci.artifacts import CHECKS
+
     for summary in summaries:
         print(summary.headline())
     failures = [(s.suite, o) for s in summaries for o in s.failures]
     for suite, outcome in failures:
         print(f"FAILED {suite}: {outcome.check}: {outcome.line()}")
-    print(f"reports in {out}")
+    print(f"reports in {artifacts / CHECKS}")
     sys.stdout.flush()
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, params: Params) -> SuiteSummary:
-    """An empty side of the split: the suite cannot run, and that is a failed check, not a crash."""
-    outcome = Outcome(
-        check="split",
-        header="Train/test split",
-        condition="train and test both have rows",
-        status="failed",
-        value=f"train {train_rows} rows, test {test_rows} rows ({params.where('split.test_size')} {params.split.test_size})",
-    )
-    rows: dict[str, int | None] = {"train": train_rows, "test": test_rows}
-    return SuiteSummary(
-        suite=suite,
-        command=command,
-        outcomes=(outcome,),
-        rows=rows,
-        rows_sampled=rows,
-        sample_rows=params.checks.sample_rows,
-    )
-
-
-def _split(checked: CheckFrame, params: Params) -> tuple[CheckFrame, CheckFrame]:
-    """The split `mlci run` would make."""
-    mask = split_masks(checked, params)
-    return checked.subset(~mask), checked.subset(mask)
-
-
 def _check_data(args: argparse.Namespace) -> int:
-    from mlci.checks import schema
-    from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import read_frame
+    from mlci.checks import stage
 
     params = load_params(args.params)
-    raw = read_frame(params.data_path, params.data.id_column)
     if args.infer:
-        return _infer(params, raw, args.force)
-    spec = schema.load_schema(params)
-    timer = StageTimer()
-    command = "mlci check data"
-    out = args.artifacts / CHECKS
-    config = params.checks
-    checked = check_frame(raw, params)
-    train, test = _split(checked, params)
-    runs: list[tuple[SuiteName, SuiteInput]] = [("data_integrity", SuiteInput(train=checked))]
-    if train.rows and test.rows:
-        runs.append(("train_test_validation", SuiteInput(train=train, test=test)))
-    # The runner builds every suite (a params.yaml mistake exits 2 before anything is written), then runs them
-    # while the schema is checked here.
-    with DeepchecksRun(params, ("data_integrity", "train_test_validation"), runs, command) as deepchecks:
-        with timer.stage("schema", f"{len(raw)} rows, {len(spec.columns)} declared columns"):
-            rows: dict[str, int | None] = {"train": len(raw), "test": None}
-            schema_summary = SuiteSummary(
-                suite="schema",
-                command=command,
-                outcomes=schema.validate(raw, spec, checked.id_column),
-                rows=rows,
-                rows_sampled=rows,
-                sample_rows=None,
-            )
-        sides = f"{min(checked.rows, config.sample_rows)} of {checked.rows} rows; {train.rows} train + {test.rows} test"
-        with timer.stage("deepchecks data_integrity, train_test_validation", sides):
-            found = deepchecks.summaries(out)
-    split = found.get("train_test_validation") or _split_failure(
-        "train_test_validation", command, train.rows, test.rows, params
-    )
-    return _finish([schema_summary, found["data_integrity"], split], args.artifacts)
-
-
-def _infer(params: Params, raw: pd.DataFrame, force: bool) -> int:
-    from mlci.artifacts import write_atomic
-    from mlci.checks import schema
-
-    path = schema.schema_path(params)
-    if path is None or params.checks.inline_schema is not None:
-        raise ArtifactError(
-            f"{params.where('checks.schema_file')}: --infer writes a schema file; set checks.schema_file (and remove checks.schema)"
-        )
-    if path.exists() and not force:
-        raise ArtifactError(f"{path}: exists; pass --force to overwrite it")
-    spec = schema.infer_schema(raw, params)
-    write_atomic(path, schema.dump_schema(spec, str(params.data.path)))
-    print(f"wrote {path} ({len(spec.columns)} columns); review the ranges and allowed values")
-    return EXIT_OK
-
-
-def _read_importance(artifacts: Path) -> pd.Series | None:
-    """The run's permutation importance, so nothing recomputes it (clipped at 0, summing to 1)."""
-    path = artifacts / "feature_importance.csv"
-    if not path.is_file():
-        return None
-    frame = pd.read_csv(path)
-    if not {"feature", "importance_mean"} <= set(frame.columns):
-        return None
-    values = frame.set_index("feature")["importance_mean"].astype(float).clip(lower=0.0)
-    total = float(values.sum())
-    return values / total if total > 0 else None
-
-
-def _importance(model: Any, test: CheckFrame, params: Params) -> pd.Series | None:
-    """Permutation importance on up to 2,000 holdout rows, for a run that wrote none (deepchecks cannot compute
-    it: the model stays in this environment). checks.feature_importance_timeout 0 leaves it out."""
-    if params.checks.feature_importance_timeout == 0 or test.label is None or test.rows == 0:
-        return None
-    from sklearn.inspection import permutation_importance
-
-    rows = test.frame.sample(n=min(test.rows, 2000), random_state=params.checks.seed)
-    features = rows[list(test.features)]
-    result = permutation_importance(
-        model, features, rows[test.label], n_repeats=3, random_state=params.checks.seed, n_jobs=1
-    )
-    values = pd.Series(result["importances_mean"], index=list(test.features)).clip(lower=0.0)
-    total = float(values.sum())
-    return values / total if total > 0 else None
+        path, columns = stage.infer_schema(params, args.force)
+        print(f"wrote {path} ({columns} columns); review the ranges and allowed values")
+        return EXIT_OK
+    return _report(stage.check_data(params, args.artifacts), args.artifacts)
 
 
 def _check_model(args: argparse.Namespace) -> int:
-    from mlci.checks.gates import gate_outcomes, read_metrics
-    from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import load_dataset
-    from mlci.model_io import load_model_dir
+    from mlci.checks import stage
 
-    params = load_params(args.params)
-    metrics = read_metrics(args.artifacts)
-    model = load_model_dir(args.artifacts)
-    data = load_dataset(params)
-    timer = StageTimer()
-    command = "mlci check model"
-    out = args.artifacts / CHECKS
-    id_column = params.data.id_column
-    columns = [data.ids.rename(id_column)] if id_column else []
-    frame = pd.concat([*columns, data.X, data.y.rename(params.data.target)], axis=1)
-    checked = CheckFrame(
-        frame=frame,
-        id_column=id_column,
-        label=params.data.target,
-        features=tuple(data.X.columns),
-        categorical=data.categorical,
-        keys=data.ids,
-    )
-    train, test = _split(checked, params)
-    runs: list[tuple[SuiteName, SuiteInput]] = []
-    if train.rows and test.rows:
-        importance = _read_importance(args.artifacts)
-        if importance is None:
-            with timer.stage("feature importance", "the run wrote none"):
-                importance = _importance(model, test, params)
-        inputs = SuiteInput(train=train, test=test, model=model, feature_importance=importance, single_dataset="Test")
-        runs.append(("model_evaluation", inputs))
-    with timer.stage("predict", "train and test samples for deepchecks"):
-        deepchecks = DeepchecksRun(params, ("model_evaluation",), runs, command)
-    with deepchecks, timer.stage("deepchecks model_evaluation", f"{train.rows} train + {test.rows} test rows"):
-        found = deepchecks.summaries(out)
-    evaluation = found.get("model_evaluation") or _split_failure(
-        "model_evaluation", command, train.rows, test.rows, params
-    )
-    rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
-    gates = SuiteSummary(
-        suite="gates",
-        command=command,
-        outcomes=gate_outcomes(params.gates, metrics),
-        rows=rows,
-        rows_sampled=rows,
-        sample_rows=None,
-    )
-    return _finish([evaluation, gates], args.artifacts)
+    return _report(stage.check_model(load_params(args.params), args.artifacts), args.artifacts)
 
 
 def _check_drift(args: argparse.Namespace) -> int:
-    from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import read_frame
+    from mlci.checks import stage
 
-    params = load_params(args.params)
-    reference = check_frame(read_frame(args.reference, params.data.id_column), params)
-    current = check_frame(read_frame(params.data_path, params.data.id_column), params)
-    timer = StageTimer()
-    out = args.artifacts / CHECKS
-    runs: list[tuple[SuiteName, SuiteInput]] = [("drift", SuiteInput(train=reference, test=current))]
-    with (
-        DeepchecksRun(params, ("drift",), runs, "mlci check drift") as deepchecks,
-        timer.stage("deepchecks drift", f"{reference.rows} reference vs {current.rows} current rows"),
-    ):
-        summary = deepchecks.summaries(out)["drift"]
-    return _finish([summary], args.artifacts)
+    return _report(stage.check_drift(load_params(args.params), args.artifacts, args.reference), args.artifacts)

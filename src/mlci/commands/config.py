@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from mlci.commands import Subparsers, params_flag
 from mlci.config import Params, load_params
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("config", help="validate params.yaml (--check) or print its JSON schema (--schema)")
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "config", parents=[params_flag()], help="validate params.yaml (--check) or print its JSON schema (--schema)"
+    )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="validate params.yaml, the data columns and the estimator")
     mode.add_argument("--schema", action="store_true", help="print the JSON schema of params.yaml")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
     parser.set_defaults(func=_config)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -11,18 +10,16 @@ from pathlib import Path
 
 from mlci import artifacts as files
 from mlci.artifacts import DIGEST
+from mlci.commands import Subparsers, common_flags
 from mlci.config import load_params
 from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "govern",
+        parents=common_flags(),
         help="evaluate the governance policy on a run; write governance.json (exit 1 if a required rule fails)",
-    )
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-    parser.add_argument(
-        "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
     )
     parser.add_argument(
         "--scan-report",
@@ -61,39 +58,27 @@ def running_in_ci(env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS", "").lower() == "true" or env.get("CI", "").lower() in ("true", "1")
 
 
-def _discard(record: Path) -> None:
-    """A stale governance.json must not outlive a failed evaluation: promotion would trust it."""
-    with contextlib.suppress(OSError):
-        record.unlink(missing_ok=True)
-
-
 def _govern(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from mlci import governance, provenance
-    from mlci.evidence import gather
+    from mlci import governance
+    from mlci.evidence import govern
     from mlci.github_reviews import read_approvals
 
-    out = args.artifacts / files.GOVERNANCE
     env = os.environ
+    in_ci = running_in_ci(env) if args.ci is None else bool(args.ci)
+    scan = args.scan_report or (Path(env["MLCI_SCAN_REPORT"]) if env.get("MLCI_SCAN_REPORT") else None)
+    approvals = (lambda: read_approvals(env, args.pr)) if args.approvals_from_github else None
+    out = args.artifacts / files.GOVERNANCE
     try:
-        params = load_params(args.params)
-        in_ci = running_in_ci(env) if args.ci is None else bool(args.ci)
-        scan = args.scan_report or (Path(env["MLCI_SCAN_REPORT"]) if env.get("MLCI_SCAN_REPORT") else None)
-        evidence = gather(
-            params,
+        verdict = govern(
+            load_params(args.params),
             args.artifacts,
-            commit=provenance.git_commit(params.root),
+            in_ci=in_ci,
             scan_report=scan,
             image_digest=args.image_digest,
+            approvals=approvals,
         )
-        if args.approvals_from_github:
-            # After the local checks: a bad artifacts folder fails before any GitHub call.
-            evidence = replace(evidence, approvals=read_approvals(env, args.pr))
-        verdict = governance.evaluate(params, evidence, in_ci)
-        files.write_model(out, governance.record(verdict, evidence))
     except MlciError:
-        _discard(out)
+        files.discard(args.artifacts, files.GOVERNANCE)  # promotion would trust a record this run did not write
         raise
     width = max(len(name) for name in governance.RULES)
     for rule in verdict.rules:

@@ -7,23 +7,19 @@ import os
 from pathlib import Path
 
 from mlci import artifacts as files
+from mlci.commands import Subparsers, common_flags
 from mlci.config import load_params
 
 NO_RUN = "run `mlci run` before building the image"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("image", help="build, smoke-test, push and promote the serving image")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-        sub.add_argument(
-            "--artifacts", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)"
-        )
-
-    build = actions.add_parser("build", help="docker build with BuildKit; prints the image reference")
-    common(build)
+    build = actions.add_parser(
+        "build", parents=common_flags(), help="docker build with BuildKit; prints the image reference"
+    )
     build.add_argument("--tag", help="image reference (default: image.name:<commit>)")
     build.add_argument(
         "--ca-bundle",
@@ -33,20 +29,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     build.set_defaults(func=_build)
 
-    smoke = actions.add_parser("smoke", help="run the image and compare its answers with the offline predictions")
-    common(smoke)
+    smoke = actions.add_parser(
+        "smoke", parents=common_flags(), help="run the image and compare its answers with the offline predictions"
+    )
     smoke.add_argument("image", help="local image reference")
     smoke.set_defaults(func=_smoke)
 
-    push = actions.add_parser("push", help="push a governed local image to the registry, tagged by commit")
-    common(push)
+    push = actions.add_parser(
+        "push", parents=common_flags(), help="push a governed local image to the registry, tagged by commit"
+    )
     push.add_argument("image", help="local image reference")
     push.add_argument("--repository", help="registry repository (default: image.registry)")
     push.add_argument("--tag", help="tag to push (default: the image's revision label)")
     push.set_defaults(func=_push)
 
-    promote = actions.add_parser("promote", help="move a tag onto an existing, governed digest (never rebuilds)")
-    common(promote)
+    promote = actions.add_parser(
+        "promote", parents=common_flags(), help="move a tag onto an existing, governed digest (never rebuilds)"
+    )
     promote.add_argument("--digest", required=True, help="sha256:... already in the repository")
     promote.add_argument("--to", required=True, dest="tag", help="tag to move, e.g. staging or production")
     promote.add_argument("--repository", help="registry repository (default: image.registry)")

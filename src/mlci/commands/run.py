@@ -6,51 +6,55 @@ import argparse
 import sys
 from pathlib import Path
 
-from mlci.commands import compare as compare_command
+from mlci.commands import Subparsers, baseline_flags, common_flags
 from mlci.config import load_params
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("run", help="train, evaluate and write artifacts (model, metrics, plots, card)")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
-    parser.add_argument("--out", type=Path, default=Path("artifacts"), help="artifacts folder (default: artifacts)")
-    compare_command.add_baseline_arguments(
-        parser, required_text="when given, compare with it and write report.md after the run"
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        parents=[*common_flags(), baseline_flags("when given, compare with it and write report.md after the run")],
+        help="train, evaluate and write artifacts (model, metrics, plots, card)",
     )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from typing import Any
-
-    from mlci.commands.report import write_report
+    from mlci import artifacts as files
+    from mlci.artifacts import ComparisonFile
+    from mlci.compare import compare_folders, gate_failure, read_baseline
     from mlci.progress import StageTimer
+    from mlci.report import terminal_summary, write_report
     from mlci.run import run_pipeline
 
     params = load_params(args.params)
     timer = StageTimer()
     if args.baseline is not None:
-        # Before training: a bad baseline costs no training time and leaves --out as it was.
-        compare_command.read_baseline(args.baseline, args.out)
-    outcome: dict[str, Any] = {}
+        # Before training: a bad baseline costs no training time and leaves the artifacts folder as it was.
+        read_baseline(args.baseline, args.artifacts)
+    compared: list[ComparisonFile] = []
+    chars: list[int] = []
 
     def compare_and_report(staged: Path) -> None:
-        # Runs on the staged folder: any error here (exit 2) leaves the previous --out folder untouched.
+        # Runs on the staged folder: any error here (exit 2) leaves the previous artifacts folder untouched.
         with timer.stage("compare", str(args.baseline)):
-            outcome["comparison"] = compare_command.run_compare(params, staged, args.baseline, args.baseline_source)
+            compared.append(compare_folders(params, staged, args.baseline, args.baseline_source))
         with timer.stage("report"):
-            outcome["chars"] = len(write_report(params, staged)[1])
+            chars.append(len(write_report(params, staged)[1]))
 
-    result = run_pipeline(params, args.out, timer, finish=None if args.baseline is None else compare_and_report)
+    result = run_pipeline(params, args.artifacts, timer, finish=None if args.baseline is None else compare_and_report)
     value = "n/a" if result.primary_value is None else f"{result.primary_value:.4f}"
     total = sum(timer.durations.values())
     print(
-        f"{result.primary} {value} | model sha256 {result.model_sha256[:12]} | artifacts in {args.out} ({total:.1f}s)"
+        f"{result.primary} {value} | model sha256 {result.model_sha256[:12]} | artifacts in {args.artifacts} ({total:.1f}s)"
     )
-    if args.baseline is None:
+    if not compared:
         return 0
-    comparison = outcome["comparison"]
-    print("\n".join(compare_command.summary_lines(comparison)))
-    print(f"report written to {args.out / 'report.md'} ({outcome['chars']:,} characters)")
+    comparison = compared[0].dump()
+    print("\n".join(terminal_summary(comparison)))
+    print(f"report written to {args.artifacts / files.REPORT} ({chars[0]:,} characters)")
     sys.stdout.flush()
-    return compare_command.gate_or_ok(comparison)
+    failed = gate_failure(comparison)
+    if failed is not None:
+        raise failed
+    return 0

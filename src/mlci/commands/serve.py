@@ -6,10 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
+from mlci.commands import Subparsers
 from mlci.errors import ConfigError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the model over HTTP (HOST, PORT, WEB_CONCURRENCY from the environment)",
