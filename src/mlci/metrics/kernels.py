@@ -24,7 +24,9 @@ def nan_ratio(num: FloatArray, den: FloatArray) -> FloatArray:
 
 def _grouped(weights: FloatArray, order: npt.NDArray[np.intp], starts: npt.NDArray[np.intp]) -> FloatArray:
     """Sum weight columns within groups of tied scores (columns in `order`, groups beginning at `starts`)."""
-    return np.add.reduceat(weights[:, order], starts, axis=1)
+    # numpy 2.5's stubs (Python 3.12+) type reduceat as Any; 2.4's (3.11) do not.
+    grouped: FloatArray = np.add.reduceat(weights[:, order], starts, axis=1)
+    return grouped
 
 
 def _tie_groups(score: FloatArray, descending: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
