@@ -45,9 +45,10 @@ setup: $(VENV)/.synced $(CHECKS_VENV)/.synced ## create .venv and .venv-checks (
 run: setup ## train, evaluate and write artifacts/ on the bundled data
 	$(BIN)/mlci run --out $(OUT)
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check; the package layering (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports --no-cache
 
 format: setup ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests bench scripts
@@ -131,7 +132,7 @@ ci: setup ## run locally, in order, what the pull_request workflow runs (lint, t
 	scripts/post_report.py summary $(OUT)/report.md
 # --- serving image ---------------------------------------------------------------------------
 # MLCI_DOCKER picks the docker client (it must build with BuildKit); MLCI_CA_BUNDLE passes through.
-IMAGE ?= $(shell $(BIN)/python -c "import json; from mlci.image import default_tag; print(default_tag('mlci-model', json.load(open('$(OUT)/run.json'))['commit']))" 2>/dev/null)
+IMAGE ?= $(shell $(BIN)/python -c "import json; from mlci.release.image import default_tag; print(default_tag('mlci-model', json.load(open('$(OUT)/run.json'))['commit']))" 2>/dev/null)
 
 requirements-serve.txt: pyproject.toml uv.lock
 	$(UV) export --frozen --no-dev --no-default-groups --extra serve --no-emit-project --format requirements-txt -o $@ --quiet

@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from mlci.compare import compare_folders
+from mlci.comparison.compare import compare_folders
+from mlci.comparison.report import write_report
 from mlci.config import load_params
-from mlci.progress import StageTimer
-from mlci.report import write_report
-from mlci.run import run_pipeline
+from mlci.core.progress import StageTimer
+from mlci.training.run import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -31,7 +31,7 @@ EXAMPLE = ROOT / "tests" / "example"  # the bundled example, whatever data the p
 MLCI = str(Path(sys.executable).with_name("mlci"))
 # As in CI, Python may write its bytecode caches (some machines set PYTHONDONTWRITEBYTECODE=1).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-LOAD = "import sys; from pathlib import Path; from mlci.config import load_params; from mlci.dataset import load_dataset; load_dataset(load_params(Path(sys.argv[1])))"
+LOAD = "import sys; from pathlib import Path; from mlci.config import load_params; from mlci.data.dataset import load_dataset; load_dataset(load_params(Path(sys.argv[1])))"
 
 
 def measured(args: list[str], cwd: Path) -> tuple[float, float, float, int]:

@@ -40,14 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from mlci import image as mlci_image  # noqa: E402
+from mlci.release import image as mlci_image  # noqa: E402
 from mlci.serve.bundle import load_bundle, one_thread_per_worker  # noqa: E402
 from mlci.serve.request import to_frame  # noqa: E402
 
 
 def holdout_rows(artifacts: Path) -> list[dict[str, Any]]:
     from mlci.config import load_params
-    from mlci.smoke import holdout
+    from mlci.release.smoke import holdout
 
     return holdout(load_params(ROOT / "params.yaml"), artifacts).records
 

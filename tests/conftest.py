@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from mlci.config import Params, load_params
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
+from mlci.core.progress import StageTimer
+from mlci.training.run import run_pipeline
 from synthetic import EXAMPLE, ROOT, ProjectFactory, synthetic_frame, synthetic_params, write_project
 
 __all__ = ["ROOT", "ProjectFactory", "synthetic_frame", "synthetic_params", "write_project"]

@@ -9,12 +9,12 @@ from collections.abc import Iterator, Sequence
 from types import ModuleType
 
 from mlci import __version__
-from mlci.errors import MlciError
+from mlci.core.errors import exit_code_of
 
 
 def all_commands() -> tuple[ModuleType, ...]:
-    """Every subcommand module, in `mlci --help` order. Imported on first use, not with this module, so that
-    `python -m mlci.serve` (the container's entry) loads only what serving needs."""
+    """Every subcommand module, in `mlci --help` order. Imported when a parser is built, so importing this
+    module alone stays cheap."""
     from mlci.commands import check, compare, config, govern, image, init, records, report, run, serve
 
     return (init, run, config, check, compare, report, govern, serve, image, records)
@@ -49,14 +49,7 @@ def help_pages(parser: argparse.ArgumentParser | None = None, width: int = 100) 
 
 def main(argv: Sequence[str] | None = None, commands: Sequence[ModuleType] | None = None) -> int:
     args = build_parser(commands).parse_args(argv)
-    try:
-        return int(args.func(args))
-    except MlciError as exc:
-        print(f"mlci: error: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("mlci: interrupted", file=sys.stderr)
-        return 130
+    return exit_code_of(lambda: int(args.func(args)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,7 @@ import yaml
 from mlci.adopt.render import BEHAVIOR_TESTS
 from mlci.cli import main
 from mlci.config import load_params
-from mlci.governance import find_licence
+from mlci.governance.rules import find_licence
 from synthetic import EXAMPLE, ROOT, synthetic_frame
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from mlci.config import parse_params
 from mlci.config.checks import ChecksParams, CheckSpec
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 from synthetic import synthetic_params
 
 

@@ -55,8 +55,8 @@ def test_sample_is_seeded_and_keeps_order(make_project: ProjectFactory) -> None:
 
 
 def test_split_matches_the_run_split(make_project: ProjectFactory) -> None:
-    from mlci.dataset import prepare
-    from mlci.split import split_dataset
+    from mlci.data.dataset import prepare
+    from mlci.data.split import split_dataset
 
     params = load_params(make_project("binary"))
     frame = synthetic_frame("binary")

@@ -9,7 +9,7 @@ import pytest
 
 from mlci.checks.gates import gate_outcomes, read_metrics
 from mlci.config.gates import GatesParams
-from mlci.errors import ArtifactError
+from mlci.core.errors import ArtifactError
 
 METRICS = {
     "metrics": {"roc_auc": 0.87, "accuracy": 0.70, "log_loss": 0.45, "brier": None},

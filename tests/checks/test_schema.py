@@ -13,7 +13,7 @@ from mlci.checks.schema import dump_schema, infer_schema, load_schema, validate
 from mlci.cli import main
 from mlci.config import load_params
 from mlci.config.checks import SchemaSpec
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 from synthetic import ProjectFactory, synthetic_frame
 
 

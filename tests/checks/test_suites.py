@@ -21,7 +21,7 @@ from mlci.checks.frames import check_frame
 from mlci.checks.suites import _column, _inference_outcomes, checks_python, measure_inference, place_html
 from mlci.cli import main
 from mlci.config import parse_params
-from mlci.errors import ArtifactError, MlciError
+from mlci.core.errors import ArtifactError, MlciError
 from synthetic import synthetic_frame, synthetic_params
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from mlci.cli import main
-from mlci.report import MARKER
+from mlci.comparison.report import MARKER
 from synthetic import EXAMPLE, synthetic_frame, synthetic_params, write_project
 
 LIMIT = 65_536
@@ -336,8 +336,8 @@ def test_a_bad_baseline_to_run_fails_before_training_and_keeps_the_folder(
 def test_a_compare_failure_after_training_keeps_the_previous_folder(
     binary_base: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlci import model_io
-    from mlci.errors import ArtifactError
+    from mlci.core import model_io
+    from mlci.core.errors import ArtifactError
 
     params, base = binary_base
     out = _copy(base, tmp_path, "out")

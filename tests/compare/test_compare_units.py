@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlci import compare, stats
-from mlci.artifacts import MetricsFile, RunFile
+from mlci.comparison import compare, stats
+from mlci.comparison.report import render
 from mlci.config import parse_params
-from mlci.report import render
+from mlci.core.artifacts import MetricsFile, RunFile
 
 PARAMS = """
 data: {path: d.csv, id_column: id, target: y, task: classification}

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from mlci import stats, train
+from mlci.comparison import stats
 from mlci.config import Params, load_params
-from mlci.dataset import load_dataset
+from mlci.data.dataset import load_dataset
+from mlci.data.split import split_dataset
 from mlci.metrics import names as metric_names
-from mlci.split import split_dataset
+from mlci.training import train
 from synthetic import EXAMPLE
 
 
@@ -136,7 +137,7 @@ def test_delong_and_normal_intervals_cover_the_true_difference() -> None:
 
 
 def test_report_names_the_method_of_each_interval() -> None:
-    from mlci.report import interval_methods
+    from mlci.comparison.report import interval_methods
 
     def row(name: str, method: str) -> dict[str, Any]:
         return {"name": name, "interval": method, "ci_low": -0.01, "ci_high": 0.01}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from mlci.report import MARKER
+from mlci.comparison.report import MARKER
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "post_report.py"
 GOOD = f"{MARKER}\n**mlci: no significant change** · gate **passed**\n\n| a | b |\n|---|---|\n| 1 &lt; 2 | x |\n"

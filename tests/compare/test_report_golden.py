@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlci.errors import ArtifactError
-from mlci.report import MARKER, Section, SuiteResult, cell, checks_section, fit, read_suite, render
+from mlci.comparison.report import MARKER, Section, SuiteResult, cell, checks_section, fit, read_suite, render
+from mlci.core.errors import ArtifactError
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = ("same", "worse", "not-like-for-like", "no-baseline", "incomparable")

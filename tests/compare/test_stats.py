@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlci import metrics, stats
-from mlci.evaluate import Predictions, compute_metrics
+from mlci import metrics
+from mlci.comparison import stats
 from mlci.metrics import paired
+from mlci.training.evaluate import Predictions, compute_metrics
 
 
 def _classification(classes: tuple[str, ...], rows: int = 240, seed: int = 3) -> tuple[Predictions, stats.Scores]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from mlci import image
+from mlci.release import image
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = os.environ.get("MLCI_TEST_REGISTRY", "127.0.0.1:5000")

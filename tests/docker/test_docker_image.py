@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from mlci import image
 from mlci.config import Params
-from mlci.errors import GateFailed
-from mlci.smoke import run_smoke
+from mlci.core.errors import GateFailed
+from mlci.release import image
+from mlci.release.smoke import run_smoke
 from synthetic import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from mlci import records
 from mlci.cli import main
+from mlci.release import records
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT_IDENTITY = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlci.config import parse_params
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 
 BASE = """\
 data: {path: d.csv, id_column: id, target: y, task: classification}

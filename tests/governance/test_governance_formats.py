@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from mlci.artifacts import CheckSummary, GateResult, parse, parse_compare_gate
-from mlci.errors import ArtifactError
-from mlci.evidence_formats import approvers, parse_scan_report
+from mlci.core.artifacts import CheckSummary, GateResult, parse, parse_compare_gate
+from mlci.core.errors import ArtifactError
+from mlci.governance.evidence_formats import approvers, parse_scan_report
 
 
 def parse_check_summary(raw: object, source: str) -> CheckSummary:

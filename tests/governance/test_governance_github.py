@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mlci.github_reviews import pull_request_from_env, read_approvals
+from mlci.governance.github_reviews import pull_request_from_env, read_approvals
 
 SHA = "c" * 40
 

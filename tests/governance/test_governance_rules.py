@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 
-from mlci import governance as g
-from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, GateResult
 from mlci.config import parse_params
-from mlci.evidence_formats import Finding, ScanReport
+from mlci.core.artifacts import CheckEntry, CheckStatus, CheckSummary, GateResult
+from mlci.governance import rules as g
+from mlci.governance.evidence_formats import Finding, ScanReport
 
 A, B = "a" * 64, "b" * 64
 

@@ -108,7 +108,7 @@ def copied_from_context() -> list[str]:
 
 
 def test_staged_context_holds_everything_the_dockerfile_copies(tmp_path: Path) -> None:
-    from mlci import image
+    from mlci.release import image
 
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()

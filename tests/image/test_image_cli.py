@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mlci import image, smoke
 from mlci.cli import main
+from mlci.release import image, smoke
 from synthetic import EXAMPLE
 
 
@@ -116,7 +116,7 @@ def test_compare_reports_differences() -> None:
 
 
 def test_holdout_refuses_mismatched_artifacts(bundled_params: Any, trained_run: Path, tmp_path: Path) -> None:
-    from mlci.errors import ArtifactError
+    from mlci.core.errors import ArtifactError
 
     with pytest.raises(ArtifactError, match=r"predictions\.csv: missing"):
         smoke.holdout(bundled_params, tmp_path)
@@ -145,7 +145,7 @@ class FakeContainer:
 
 
 def test_wait_ready_reports_an_exited_container_and_a_timeout() -> None:
-    from mlci.errors import GateFailed
+    from mlci.core.errors import GateFailed
 
     with pytest.raises(GateFailed, match=r"container exited \(2\) before /ready: mlci: error: .*sha256 mismatch"):
         smoke.wait_ready("http://127.0.0.1:9", FakeContainer("exited"), timeout=5)
@@ -154,7 +154,7 @@ def test_wait_ready_reports_an_exited_container_and_a_timeout() -> None:
 
 
 def test_recorded_model_sha256_is_read_up_front_with_clean_errors(trained_run: Path, tmp_path: Path) -> None:
-    from mlci.errors import ArtifactError
+    from mlci.core.errors import ArtifactError
 
     run = json.loads((trained_run / "run.json").read_text())
     assert smoke.recorded_model_sha256(trained_run) == run["model"]["sha256"]
@@ -174,7 +174,7 @@ class ServingContainer:
 
 
 def test_check_serving_holds_the_served_sha_against_the_recorded_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlci.errors import GateFailed
+    from mlci.core.errors import GateFailed
 
     monkeypatch.setattr(smoke, "_http", lambda url, *a, **k: (200, json.dumps({"model_sha256": "served"}).encode()))
     data = smoke.Holdout(records=[{"x": 1}], expected=pd_frame())
@@ -193,19 +193,28 @@ def pd_frame() -> Any:
 def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    import mlci.cli
-    from mlci.commands import serve
+    from mlci.serve import server
 
     seen: list[Any] = []
-    registered: list[Any] = []
-    monkeypatch.setattr(
-        mlci.cli, "main", lambda argv, commands=None: seen.append(argv) or registered.append(commands) or 0
-    )
+    monkeypatch.setattr(server, "serve", lambda artifacts: seen.append(artifacts) or 0)
     monkeypatch.setattr("sys.argv", ["python -m mlci.serve", "--artifacts", "x"])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_module("mlci.serve", run_name="__main__")
-    assert exit_info.value.code == 0 and seen == [["serve", "--artifacts", "x"]]
-    assert registered == [(serve,)]
+    assert exit_info.value.code == 0 and seen == [Path("x")]
+
+
+def test_python_dash_m_entry_point_reports_user_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad setting is one line and exit 2, as with `mlci serve`."""
+    import runpy
+
+    monkeypatch.setenv("PORT", "eighty")
+    monkeypatch.setattr("sys.argv", ["python -m mlci.serve", "--artifacts", "x"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("mlci.serve", run_name="__main__")
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "mlci: error: PORT: expected a positive integer, got 'eighty'\n"
 
 
 def test_container_entry_imports_only_the_serve_command() -> None:
@@ -224,8 +233,8 @@ def test_container_entry_imports_only_the_serve_command() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(result.stdout.split())
-    assert "mlci.commands.serve" in loaded and "--artifacts" in result.stdout
-    assert not loaded & {"mlci.commands.check", "mlci.checks", "mlci.report", "mlci.config", "yaml"}
+    assert "mlci.serve.server" in loaded and "--artifacts" in result.stdout
+    assert not loaded & {"mlci.cli", "mlci.commands", "mlci.checks", "mlci.comparison", "mlci.config", "yaml"}
 
 
 def test_full_command_list_is_unchanged() -> None:

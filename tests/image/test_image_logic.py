@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mlci import image
-from mlci.artifacts import RUN, RunFile, read_model
-from mlci.errors import GateFailed, MlciError
+from mlci.core.artifacts import RUN, RunFile, read_model
+from mlci.core.errors import GateFailed, MlciError
+from mlci.release import image
 
 SHA = "c" * 64
 MANIFEST_A, MANIFEST_B = '{"a": 1}', '{"b": 2}'

@@ -12,7 +12,7 @@ import yaml
 
 from mlci.cli import main
 from mlci.config import load_params, parse_params
-from mlci.errors import ArtifactError, ConfigError
+from mlci.core.errors import ArtifactError, ConfigError
 from synthetic import EXAMPLE
 
 
@@ -98,7 +98,7 @@ def test_config_check_and_schema_include_image(capsys: pytest.CaptureFixture[str
 
 def test_mlci_run_output_is_servable(make_project: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """What `mlci run` writes is exactly what `mlci serve` and the image need."""
-    from mlci.image import ARTIFACT_FILES
+    from mlci.release.image import ARTIFACT_FILES
     from mlci.serve.bundle import load_bundle
 
     out = tmp_path / "artifacts"

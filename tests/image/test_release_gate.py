@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlci.errors import ArtifactError, GateFailed
-from mlci.release_gate import require_passed
+from mlci.core.errors import ArtifactError, GateFailed
+from mlci.release.gate import require_passed
 
 SHA = "a" * 64
 

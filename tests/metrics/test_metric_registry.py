@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlci import metrics, stats
+from mlci import metrics
 from mlci.checks.gates import gate_outcomes
 from mlci.cli import main
+from mlci.comparison import stats
+from mlci.comparison.report import number
 from mlci.config import load_params
 from mlci.config.gates import GatesParams
-from mlci.errors import ConfigError
-from mlci.governance import metric_floor
+from mlci.core.errors import ConfigError
+from mlci.governance.rules import metric_floor
 from mlci.metrics.spec import DELONG, Metric, Scores, mean_of_rows
-from mlci.report import number
 from synthetic import synthetic_frame, synthetic_params, write_project
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from mlci.config import Params, load_params
-from mlci.dataset import Dataset, load_dataset
-from mlci.model_io import load_model_dir
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
-from mlci.split import split_dataset
+from mlci.core.model_io import load_model_dir
+from mlci.core.progress import StageTimer
+from mlci.data.dataset import Dataset, load_dataset
+from mlci.data.split import split_dataset
+from mlci.training.run import run_pipeline
 
 PROJECT = Path(__file__).resolve().parents[2]
 

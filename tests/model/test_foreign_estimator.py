@@ -23,12 +23,12 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags, Tags, TargetTags
 
 from mlci import model as user_model
-from mlci import smoke
 from mlci.checks.frames import CheckFrame
 from mlci.checks.suites import _predictions
 from mlci.cli import main
 from mlci.config import load_params
-from mlci.model_io import load_model_dir
+from mlci.core.model_io import load_model_dir
+from mlci.release import smoke
 from mlci.serve.app import create_app
 from mlci.serve.bundle import load_bundle
 from synthetic import ProjectFactory

@@ -13,9 +13,9 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from mlci.config import Params
-from mlci.dataset import Dataset
-from mlci.evaluate import Predictions, compute_metrics
+from mlci.data.dataset import Dataset
 from mlci.metrics import lower_is_better
+from mlci.training.evaluate import Predictions, compute_metrics
 
 
 def scores(model: Any, frame: pd.DataFrame, task: str) -> np.ndarray:  # type: ignore[type-arg]

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from mlci.release.smoke import compare, holdout
 from mlci.serve.app import create_app
 from mlci.serve.bundle import Bundle, Limits
-from mlci.smoke import compare, holdout
 
 
 def post(client: TestClient, body: bytes | str, content_type: str = "application/json") -> Any:
@@ -233,9 +233,9 @@ def test_openapi_documents_the_record_schema(client: TestClient, bundle: Bundle)
 
 def test_regression_model_serves_without_probabilities(make_project: Any, tmp_path: Path) -> None:
     from mlci.config import load_params
-    from mlci.progress import StageTimer
-    from mlci.run import run_pipeline
+    from mlci.core.progress import StageTimer
     from mlci.serve.bundle import load_bundle
+    from mlci.training.run import run_pipeline
 
     params = load_params(make_project("regression"))
     out = tmp_path / "reg"

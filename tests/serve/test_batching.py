@@ -282,7 +282,7 @@ def test_full_queue_is_503_with_retry_after(gated: tuple[TestClient, GatedModel]
 
 def test_batched_holdout_equals_row_by_row(bundle: Bundle, bundled_params: Any, trained_run: Any) -> None:
     """The bundled pipeline scores each row independently of its batch mates: bit-identical, not just close."""
-    from mlci.smoke import holdout
+    from mlci.release.smoke import holdout
 
     records = holdout(bundled_params, trained_run).records[:300]
     batched = bundle.predict(to_frame(records, bundle.schema))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlci.cli import main
-from mlci.errors import ArtifactError
+from mlci.core.errors import ArtifactError
 from mlci.serve.bundle import limits_from, load_bundle
 
 

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mlci.config import load_params
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
+from mlci.core.progress import StageTimer
+from mlci.release.smoke import compare, holdout
 from mlci.serve.app import create_app
 from mlci.serve.bundle import load_bundle
-from mlci.smoke import compare, holdout
+from mlci.training.run import run_pipeline
 from synthetic import ProjectFactory, synthetic_frame
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mlci import artifacts
-from mlci.artifacts import ComparisonFile, MetricsFile, RunFile, dumps_json
 from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
 from mlci.cli import main
+from mlci.core import artifacts
+from mlci.core.artifacts import ComparisonFile, MetricsFile, RunFile, dumps_json
 
 
 @pytest.mark.parametrize(("name", "model"), [(artifacts.RUN, RunFile), (artifacts.METRICS, MetricsFile)])

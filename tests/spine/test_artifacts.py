@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlci.artifacts import dumps_json, read_json_object, staged, write_atomic
-from mlci.errors import ArtifactError
+from mlci.core.artifacts import dumps_json, read_json_object, staged, write_atomic
+from mlci.core.errors import ArtifactError
 
 
 def _current_umask() -> int:

@@ -10,7 +10,7 @@ import yaml
 
 from mlci.cli import main
 from mlci.config import load_params, parse_params
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 from synthetic import EXAMPLE
 
 BUNDLED = (EXAMPLE / "params.yaml").read_text(encoding="utf-8")

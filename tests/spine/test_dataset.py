@@ -9,8 +9,8 @@ import pytest
 
 from mlci.cli import main
 from mlci.config import load_params
-from mlci.dataset import load_dataset
-from mlci.errors import DataError
+from mlci.core.errors import DataError
+from mlci.data.dataset import load_dataset
 from synthetic import ProjectFactory, synthetic_frame
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from mlci.config import load_params
-from mlci.evaluate import sample_positions
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
+from mlci.core.progress import StageTimer
+from mlci.training.evaluate import sample_positions
+from mlci.training.run import run_pipeline
 from synthetic import ProjectFactory, synthetic_frame
 
 

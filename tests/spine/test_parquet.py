@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from mlci.config import load_params
-from mlci.dataset import file_sha256, read_frame
-from mlci.errors import DataError
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
+from mlci.core.errors import DataError
+from mlci.core.progress import StageTimer
+from mlci.data.dataset import file_sha256, read_frame
+from mlci.training.run import run_pipeline
 from synthetic import ProjectFactory, synthetic_frame
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from mlci.cli import main
 from mlci.config import load_params
-from mlci.dataset import load_dataset
-from mlci.rowkey import derived_keys
-from mlci.split import split_dataset
+from mlci.core.rowkey import derived_keys
+from mlci.data.dataset import load_dataset
+from mlci.data.split import split_dataset
 from synthetic import EXAMPLE, ProjectFactory, synthetic_frame
 
 

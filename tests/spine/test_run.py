@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlci import model_io
 from mlci.cli import main
 from mlci.config import load_params
-from mlci.errors import ArtifactError, ConfigError
-from mlci.progress import StageTimer
-from mlci.run import run_pipeline
+from mlci.core import model_io
+from mlci.core.errors import ArtifactError, ConfigError
+from mlci.core.progress import StageTimer
+from mlci.training.run import run_pipeline
 from synthetic import ProjectFactory
 
 EXPECTED_FILES = {
@@ -76,7 +76,7 @@ def test_every_task_writes_complete_artifacts(
 
 
 def test_reloaded_model_reproduces_predictions(trained_run: Path, bundled_params) -> None:  # type: ignore[no-untyped-def]
-    from mlci.dataset import load_dataset
+    from mlci.data.dataset import load_dataset
 
     model = model_io.load_model_dir(trained_run)
     predictions = pd.read_csv(trained_run / "predictions.csv", dtype={"id": str})
@@ -231,9 +231,9 @@ def test_importance_scorers_compute_the_metrics_as_evaluate_does(labels: list[ob
     """Unshuffled, each scorer gives the holdout metric itself (losses negated, so higher is better)."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    from mlci import train
-    from mlci.evaluate import Predictions, compute_metrics
     from mlci.metrics import lower_is_better
+    from mlci.training import train
+    from mlci.training.evaluate import Predictions, compute_metrics
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
@@ -259,7 +259,7 @@ def test_importance_scorers_compute_the_metrics_as_evaluate_does(labels: list[ob
 
 
 def test_importance_falls_back_when_the_primary_metric_is_undefined() -> None:
-    from mlci import train
+    from mlci.training import train
 
     assert train.importance_metric("roc_auc", "classification", {"roc_auc": 0.9}) == "roc_auc"
     assert train.importance_metric("roc_auc", "classification", {"roc_auc": None}) == "accuracy"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mlci.config.training import SplitParams
-from mlci.dataset import Dataset
-from mlci.errors import DataError
-from mlci.split import hash_fraction, holdout_mask, split_dataset
+from mlci.core.errors import DataError
+from mlci.data.dataset import Dataset
+from mlci.data.split import hash_fraction, holdout_mask, split_dataset
 
 
 def dataset(n: int, start: int = 0) -> Dataset:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from mlci.config.training import Task
-from mlci.dataset import looks_numeric
-from mlci.errors import DataError
+from mlci.core.errors import DataError
+from mlci.data.dataset import looks_numeric
 
 TaskChoice = Literal["auto", "classification", "regression"]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from mlci.adopt.plan import Plan, TaskChoice, make_plan
 from mlci.adopt.render import BEHAVIOR_TESTS, data_card, image_block, params_yaml
-from mlci.artifacts import write_atomic
 from mlci.checks.schema import dump_schema, infer_schema
 from mlci.config import parse_params
-from mlci.dataset import file_sha256, read_frame
-from mlci.errors import ArtifactError, DataError
+from mlci.core.artifacts import write_atomic
+from mlci.core.errors import ArtifactError, DataError
+from mlci.data.dataset import file_sha256, read_frame
 
 # The bundled example, kept under tests/ for the machinery tests: files identical to it are the template's,
 # not the team's, and may be replaced without --force.

@@ -216,7 +216,7 @@ import numpy as np
 import pandas as pd
 
 from mlci.config import Params
-from mlci.dataset import Dataset
+from mlci.data.dataset import Dataset
 
 
 def test_the_most_confident_answers_are_the_most_accurate(model: Any, project: Params, holdout: Dataset) -> None:

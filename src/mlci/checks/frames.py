@@ -13,8 +13,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlci.config import Params
-from mlci.rowkey import row_keys
-from mlci.split import holdout_mask
+from mlci.core.rowkey import row_keys
+from mlci.data.split import holdout_mask
 
 
 @dataclass(frozen=True)

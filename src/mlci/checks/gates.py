@@ -6,10 +6,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mlci.artifacts import METRICS, CheckStatus, load_json
 from mlci.checks.outcome import Outcome
 from mlci.config.gates import GatesParams
-from mlci.errors import ArtifactError
+from mlci.core.artifacts import METRICS, CheckStatus, load_json
+from mlci.core.errors import ArtifactError
 from mlci.metrics import lower_is_better
 
 

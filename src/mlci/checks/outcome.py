@@ -1,4 +1,4 @@
-"""Check outcomes and the per-suite summary (`artifacts/checks/<suite>.json`, model `mlci.artifacts.CheckSummary`).
+"""Check outcomes and the per-suite summary (`artifacts/checks/<suite>.json`, model `mlci.core.artifacts.CheckSummary`).
 
 Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results apart from `duration_seconds`):
 
@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlci.artifacts import FORMAT_VERSION, CheckEntry, CheckStatus, CheckSummary, check_summary_name, write_model
+from mlci.core.artifacts import FORMAT_VERSION, CheckEntry, CheckStatus, CheckSummary, check_summary_name, write_model
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from mlci.checks.outcome import Outcome
 from mlci.config import Params
 from mlci.config.checks import ColumnSchema, SchemaSpec
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 
 MAX_ALLOWED_VALUES = 30  # --infer lists allowed values for text columns with at most this many distinct values
 

@@ -1,6 +1,6 @@
 """The checks stage: `mlci check data|model|drift` as functions of params and the artifacts folder.
 
-Each writes `<artifacts>/checks/<suite>.json` (model `mlci.artifacts.CheckSummary`) and, for deepchecks suites,
+Each writes `<artifacts>/checks/<suite>.json` (model `mlci.core.artifacts.CheckSummary`) and, for deepchecks suites,
 `<suite>.html`, and returns the summaries; the command prints them and sets the exit code.
 """
 
@@ -11,15 +11,15 @@ from typing import Any
 
 import pandas as pd
 
-from mlci.artifacts import CHECKS, FEATURE_IMPORTANCE, write_atomic
 from mlci.checks import schema
 from mlci.checks.frames import CheckFrame, check_frame, split_masks
 from mlci.checks.gates import gate_outcomes, read_metrics
 from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
 from mlci.config import Params
 from mlci.config.checks import SuiteName
-from mlci.errors import ArtifactError
-from mlci.progress import StageTimer
+from mlci.core.artifacts import CHECKS, FEATURE_IMPORTANCE, write_atomic
+from mlci.core.errors import ArtifactError
+from mlci.core.progress import StageTimer
 
 
 def _write(summaries: list[SuiteSummary], out: Path) -> list[SuiteSummary]:
@@ -57,7 +57,7 @@ def _split(checked: CheckFrame, params: Params) -> tuple[CheckFrame, CheckFrame]
 def check_data(params: Params, artifacts: Path) -> list[SuiteSummary]:
     """The schema, data_integrity on the whole set and train_test_validation on the split `mlci run` makes."""
     from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import read_frame
+    from mlci.data.dataset import read_frame
 
     raw = read_frame(params.data_path, params.data.id_column)
     spec = schema.load_schema(params)
@@ -94,7 +94,7 @@ def check_data(params: Params, artifacts: Path) -> list[SuiteSummary]:
 
 def infer_schema(params: Params, force: bool) -> tuple[Path, int]:
     """Write a starting schema file from the current data: (its path, how many columns it declares)."""
-    from mlci.dataset import read_frame
+    from mlci.data.dataset import read_frame
 
     raw = read_frame(params.data_path, params.data.id_column)
     path = schema.schema_path(params)
@@ -142,8 +142,8 @@ def feature_importance(model: Any, test: CheckFrame, params: Params) -> pd.Serie
 def check_model(params: Params, artifacts: Path) -> list[SuiteSummary]:
     """model_evaluation on the run's model and holdout, then the `gates:` floors on its metrics.json."""
     from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import load_dataset
-    from mlci.model_io import load_model_dir
+    from mlci.core.model_io import load_model_dir
+    from mlci.data.dataset import load_dataset
 
     metrics = read_metrics(artifacts)
     model = load_model_dir(artifacts)
@@ -193,7 +193,7 @@ def check_model(params: Params, artifacts: Path) -> list[SuiteSummary]:
 def check_drift(params: Params, artifacts: Path, reference_data: Path) -> list[SuiteSummary]:
     """Train/test drift checks between a reference data set (e.g. main's) and the current one."""
     from mlci.checks.suites import DeepchecksRun, SuiteInput
-    from mlci.dataset import read_frame
+    from mlci.data.dataset import read_frame
 
     reference = check_frame(read_frame(reference_data, params.data.id_column), params)
     current = check_frame(read_frame(params.data_path, params.data.id_column), params)

@@ -32,7 +32,7 @@ from mlci.checks.hints import with_hints
 from mlci.checks.outcome import Outcome, SuiteSummary
 from mlci.config import Params
 from mlci.config.checks import SuiteName
-from mlci.errors import ArtifactError, ConfigError, MlciError
+from mlci.core.errors import ArtifactError, ConfigError, MlciError
 
 CHECKS_VENV = ".venv-checks"
 PYTHON_ENV = "MLCI_CHECKS_PYTHON"

@@ -13,7 +13,7 @@ from pathlib import Path
 from mlci.checks.outcome import SuiteSummary
 from mlci.commands import Subparsers, common_flags
 from mlci.config import load_params
-from mlci.errors import EXIT_FAILED, EXIT_OK
+from mlci.core.errors import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers: Subparsers) -> None:
@@ -48,7 +48,7 @@ def register(subparsers: Subparsers) -> None:
 
 def _report(summaries: list[SuiteSummary], artifacts: Path) -> int:
     """Headlines, then one line per failed check; 1 if anything failed."""
-    from mlci.artifacts import CHECKS
+    from mlci.core.artifacts import CHECKS
 
     for summary in summaries:
         print(summary.headline())

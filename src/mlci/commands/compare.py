@@ -18,9 +18,9 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from mlci import artifacts as files
-    from mlci.compare import compare_folders, gate_failure
-    from mlci.report import terminal_summary
+    from mlci.comparison.compare import compare_folders, gate_failure
+    from mlci.comparison.report import terminal_summary
+    from mlci.core import artifacts as files
 
     try:
         comparison = compare_folders(load_params(args.params), args.artifacts, args.baseline, args.baseline_source)

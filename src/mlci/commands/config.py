@@ -23,8 +23,8 @@ def _config(args: argparse.Namespace) -> int:
     if args.schema:
         print(json.dumps(Params.model_json_schema(), indent=2, sort_keys=True))
         return 0
-    from mlci import train
-    from mlci.dataset import load_dataset
+    from mlci.data.dataset import load_dataset
+    from mlci.training import train
 
     params = load_params(args.params)
     data = load_dataset(params)

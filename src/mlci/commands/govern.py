@@ -8,11 +8,11 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlci import artifacts as files
-from mlci.artifacts import DIGEST
 from mlci.commands import Subparsers, common_flags
 from mlci.config import load_params
-from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
+from mlci.core import artifacts as files
+from mlci.core.artifacts import DIGEST
+from mlci.core.errors import EXIT_FAILED, EXIT_OK, MlciError
 
 
 def register(subparsers: Subparsers) -> None:
@@ -59,9 +59,9 @@ def running_in_ci(env: Mapping[str, str]) -> bool:
 
 
 def _govern(args: argparse.Namespace) -> int:
-    from mlci import governance
-    from mlci.evidence import govern
-    from mlci.github_reviews import read_approvals
+    from mlci.governance import rules
+    from mlci.governance.evidence import govern
+    from mlci.governance.github_reviews import read_approvals
 
     env = os.environ
     in_ci = running_in_ci(env) if args.ci is None else bool(args.ci)
@@ -80,7 +80,7 @@ def _govern(args: argparse.Namespace) -> int:
     except MlciError:
         files.discard(args.artifacts, files.GOVERNANCE)  # promotion would trust a record this run did not write
         raise
-    width = max(len(name) for name in governance.RULES)
+    width = max(len(name) for name in rules.RULES)
     for rule in verdict.rules:
         need = "required" if rule.required else "optional"
         print(f"{rule.outcome.status:<13} {rule.name:<{width}}  {need}  {rule.outcome.reason}")

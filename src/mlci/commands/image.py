@@ -6,9 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from mlci import artifacts as files
 from mlci.commands import Subparsers, common_flags
 from mlci.config import load_params
+from mlci.core import artifacts as files
 
 NO_RUN = "run `mlci run` before building the image"
 
@@ -53,8 +53,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from mlci import image
-    from mlci.progress import StageTimer
+    from mlci.core.progress import StageTimer
+    from mlci.release import image
 
     params = load_params(args.params)
     run = files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN)
@@ -78,7 +78,7 @@ def _source() -> str:
 
 
 def _smoke(args: argparse.Namespace) -> int:
-    from mlci.smoke import run_smoke
+    from mlci.release.smoke import run_smoke
 
     report = run_smoke(args.image, load_params(args.params), args.artifacts)
     codes = ", ".join(f"{name} {status}" for name, status in report.bad_payloads.items())
@@ -90,7 +90,7 @@ def _smoke(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from mlci import image
+    from mlci.release import image
 
     params = load_params(args.params)
     repository = args.repository or params.image.registry
@@ -101,7 +101,7 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from mlci import image
+    from mlci.release import image
 
     params = load_params(args.params)
     registry = image.Registry(args.repository or params.image.registry)

@@ -30,7 +30,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from mlci import records
+    from mlci.release import records
 
     pushed = records.push(args.repository, args.digest, args.files)
     how = f"listed under the referrers tag {pushed.fallback_tag}" if pushed.fallback_tag else "referrers API"
@@ -39,7 +39,7 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from mlci import records
+    from mlci.release import records
 
     reference = args.digest if args.digest is not None else args.tag
     if args.digest is not None:

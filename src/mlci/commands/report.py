@@ -16,8 +16,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from mlci import artifacts as files
-    from mlci.report import write_report
+    from mlci.comparison.report import write_report
+    from mlci.core import artifacts as files
 
     try:
         out, text = write_report(load_params(args.params), args.artifacts)

@@ -20,12 +20,12 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mlci import artifacts as files
-    from mlci.artifacts import ComparisonFile
-    from mlci.compare import compare_folders, gate_failure, read_baseline
-    from mlci.progress import StageTimer
-    from mlci.report import terminal_summary, write_report
-    from mlci.run import run_pipeline
+    from mlci.comparison.compare import compare_folders, gate_failure, read_baseline
+    from mlci.comparison.report import terminal_summary, write_report
+    from mlci.core import artifacts as files
+    from mlci.core.artifacts import ComparisonFile
+    from mlci.core.progress import StageTimer
+    from mlci.training.run import run_pipeline
 
     params = load_params(args.params)
     timer = StageTimer()

@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 from mlci.commands import Subparsers
-from mlci.errors import ConfigError
+from mlci.serve import server
 
 
 def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "serve",
-        help="serve the model over HTTP (HOST, PORT, WEB_CONCURRENCY from the environment)",
-        description="Checks the model's sha256 and loads it first; exits 2 without listening if that fails.",
-    )
-    parser.add_argument(
-        "--artifacts",
-        type=Path,
-        default=Path(os.environ.get("MLCI_ARTIFACTS", "artifacts")),
-        help="artifacts folder of `mlci run` (default: $MLCI_ARTIFACTS or artifacts)",
-    )
+    parser = subparsers.add_parser("serve", help=server.HELP, description=server.DESCRIPTION)
+    server.add_arguments(parser)
     parser.set_defaults(func=_serve)
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ConfigError(f"{name}: expected a positive integer, got {raw!r}")
-    return int(raw)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from mlci.serve.app import create_app
-    from mlci.serve.bundle import load_bundle, one_thread_per_worker
-    from mlci.serve.logs import log_config
-
-    host = os.environ.get("HOST", "0.0.0.0")  # noqa: S104 - a container must listen beyond its loopback
-    port = _int_env("PORT", 8000)
-    workers = _int_env("WEB_CONCURRENCY", 1)
-    one_thread_per_worker()
-    bundle = load_bundle(args.artifacts)  # raises before anything listens on a tampered or missing model
-    common = {"host": host, "port": port, "log_config": log_config(), "access_log": False, "server_header": False}
-    if workers == 1:
-        uvicorn.run(create_app(bundle), **common)  # type: ignore[arg-type]
-    else:
-        os.environ["MLCI_ARTIFACTS"] = str(args.artifacts.absolute())
-        uvicorn.run("mlci.serve.app:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
-    return 0
+    return server.serve(args.artifacts)

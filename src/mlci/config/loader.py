@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from mlci.config.params import Params
 from mlci.config.training import DEPRECATED_SCALE_NUMERIC
-from mlci.errors import ConfigError
+from mlci.core.errors import ConfigError
 
 
 def _line_map(node: yaml.Node, source: str, prefix: str = "") -> dict[str, int]:

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from mlci import model as user_model
-from mlci import model_io
-from mlci.artifacts import read_json_object
-from mlci.errors import ArtifactError
+from mlci.core import model_io
+from mlci.core.artifacts import read_json_object
+from mlci.core.errors import ArtifactError
 from mlci.serve.batching import BatchSettings
 from mlci.serve.request import Schema
 

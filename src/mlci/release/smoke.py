@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from mlci.artifacts import RUN, read_json_object
 from mlci.config import Params
-from mlci.errors import ArtifactError, GateFailed, MlciError
+from mlci.core.artifacts import RUN, read_json_object
+from mlci.core.errors import ArtifactError, GateFailed, MlciError
 
 TOLERANCE = 1e-9
 
@@ -41,7 +41,7 @@ def _json_value(value: Any) -> Any:
 
 
 def holdout(params: Params, artifacts: Path) -> Holdout:
-    from mlci.dataset import load_dataset
+    from mlci.data.dataset import load_dataset
 
     path = artifacts / "predictions.csv"
     if not path.is_file():

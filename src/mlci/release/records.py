@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
-from mlci.artifacts import DIGEST, GOVERNANCE, MODEL_CARD
-from mlci.errors import EXIT_FAILED, MlciError
+from mlci.core.artifacts import DIGEST, GOVERNANCE, MODEL_CARD
+from mlci.core.errors import EXIT_FAILED, MlciError
 
 ARTIFACT_TYPE = "application/vnd.mlci.release-records.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mlci.artifacts import read_json_object
-from mlci.errors import GateFailed
+from mlci.core.artifacts import read_json_object
+from mlci.core.errors import GateFailed
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -37,7 +37,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from mlci.config.training import Task
-from mlci.errors import ArtifactError
+from mlci.core.errors import ArtifactError
 
 FORMAT_VERSION = 1
 

@@ -1,8 +1,8 @@
 """Candidate run vs baseline run (main's artifacts) on the same holdout rows, with paired statistics.
 
 Reading and verifying the two folders is here (`compare_folders` is the stage `mlci compare` runs); the
-arithmetic is in `mlci.stats`. The result is `comparison.json` (`mlci.artifacts.ComparisonFile`), which
-`mlci.report` renders without touching any other file.
+arithmetic is in `mlci.comparison.stats`. The result is `comparison.json` (`mlci.core.artifacts.ComparisonFile`), which
+`mlci.comparison.report` renders without touching any other file.
 
 Two ways a comparison can fall short, kept apart on purpose:
 - **incomparable** (`comparable: false`): the baseline answers another question (another task, target,
@@ -26,18 +26,19 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlci import artifacts as files
-from mlci import metrics, stats
+from mlci import metrics
 from mlci import model as user_model
-from mlci.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
+from mlci.comparison import stats
 from mlci.config import Params
 from mlci.config.report import ReportParams
 from mlci.config.training import Task
-from mlci.dataset import file_sha256, read_frame
-from mlci.errors import ArtifactError, GateFailed
-from mlci.evaluate import point_metrics
+from mlci.core import artifacts as files
+from mlci.core.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
+from mlci.core.errors import ArtifactError, GateFailed
+from mlci.core.rowkey import row_keys
+from mlci.data.dataset import file_sha256, read_frame
 from mlci.metrics import BOOTSTRAP, Scores
-from mlci.rowkey import row_keys
+from mlci.training.evaluate import point_metrics
 
 CANDIDATE_FILES = (files.MODEL_SHA256, files.METRICS, files.RUN, files.PARAMS, files.PREDICTIONS)
 RUN_FILES = (files.MODEL, *CANDIDATE_FILES)
@@ -464,7 +465,7 @@ def read_baseline(baseline: Path, artifacts: Path) -> RunRecord:
 
 def compare_folders(params: Params, artifacts: Path, baseline: Path | None, source: str | None) -> ComparisonFile:
     """Verify both folders, compare, write comparison.json atomically; returns the comparison."""
-    from mlci.model_io import load_model_dir
+    from mlci.core.model_io import load_model_dir
 
     candidate = read_run(artifacts, "artifacts", CANDIDATE_FILES)
     if candidate.task != params.data.task or candidate.run.target != params.data.target:

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlci import artifacts as files
-from mlci.artifacts import DIGEST, DIGEST_PATTERN
-from mlci.errors import ArtifactError, MlciError
-from mlci.release_gate import require_passed
+from mlci.core import artifacts as files
+from mlci.core.artifacts import DIGEST, DIGEST_PATTERN
+from mlci.core.errors import ArtifactError, MlciError
+from mlci.release.gate import require_passed
 
 MODEL_LABEL = "io.mlci.model.sha256"
 REVISION_LABEL = "org.opencontainers.image.revision"

@@ -8,14 +8,15 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from mlci import artifacts, card, model_io, plots, provenance, train
-from mlci.artifacts import FORMAT_VERSION, MetricsFile, RunFile, staged
 from mlci.config import Params
-from mlci.dataset import load_dataset
-from mlci.errors import ConfigError
-from mlci.evaluate import compute_metrics, sample_positions
-from mlci.progress import StageTimer
-from mlci.split import split_dataset
+from mlci.core import artifacts, model_io, provenance
+from mlci.core.artifacts import FORMAT_VERSION, MetricsFile, RunFile, staged
+from mlci.core.errors import ConfigError
+from mlci.core.progress import StageTimer
+from mlci.data.dataset import load_dataset
+from mlci.data.split import split_dataset
+from mlci.training import card, plots, train
+from mlci.training.evaluate import compute_metrics, sample_positions
 
 
 @dataclass(frozen=True)

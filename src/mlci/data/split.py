@@ -9,8 +9,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlci.config.training import SplitParams
-from mlci.dataset import Dataset
-from mlci.errors import DataError
+from mlci.core.errors import DataError
+from mlci.data.dataset import Dataset
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sklearn.pipeline import Pipeline
 from mlci import metrics
 from mlci import model as user_model
 from mlci.config import Params
-from mlci.dataset import Dataset
-from mlci.errors import ConfigError, DataError
-from mlci.evaluate import Predictions, encode
+from mlci.core.errors import ConfigError, DataError
+from mlci.data.dataset import Dataset
+from mlci.training.evaluate import Predictions, encode
 
 
 def make_estimator(params: Params) -> Any:
@@ -105,7 +105,7 @@ def importance_metric(primary: str, task: str, metrics: Mapping[str, float | Non
 
 
 def importance_scorer(metric: str, task: str, classes: Sequence[Any]) -> Callable[[Any, pd.DataFrame, Any], float]:
-    """A scorer (estimator, X, y) giving `metric` exactly as mlci.evaluate computes it (losses negated).
+    """A scorer (estimator, X, y) giving `metric` exactly as mlci.training.evaluate computes it (losses negated).
 
     Labels and probabilities come from the model as evaluation takes them, the probability columns in the
     estimator's own class order (`classes`, its `classes_`).

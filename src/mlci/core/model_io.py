@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlci import model as user_model
-from mlci.errors import ArtifactError
+from mlci.core.errors import ArtifactError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from mlci import artifacts as files
-from mlci.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
 from mlci.config import Params
-from mlci.errors import ArtifactError
+from mlci.core import artifacts as files
+from mlci.core.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
+from mlci.core.errors import ArtifactError
 from mlci.metrics import BOOTSTRAP, DELONG, DELTA_METHOD, NORMAL, SUBSAMPLE_BOOTSTRAP
 
 MARKER = "<!-- mlci-report -->"

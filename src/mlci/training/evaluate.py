@@ -11,8 +11,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlci import metrics
+from mlci.data.split import hash_fraction
 from mlci.metrics.spec import Scores
-from mlci.split import hash_fraction
 
 DECIMALS = 10
 

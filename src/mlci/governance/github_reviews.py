@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlci.evidence_formats import approvers
-from mlci.governance import Approvals
+from mlci.governance.evidence_formats import approvers
+from mlci.governance.rules import Approvals
 
 API_VERSION = "2022-11-28"
 PAGE_SIZE = 100

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn import metrics as skm
 
-from mlci.evaluate import Predictions
+from mlci.training.evaluate import Predictions
 
 
 def _png(figure: Figure) -> bytes:

@@ -1,4 +1,4 @@
-"""Gather governance evidence from disk: the I/O edge in front of the pure rules in `mlci.governance`.
+"""Gather governance evidence from disk: the I/O edge in front of the pure rules in `mlci.governance.rules`.
 
 Reads from the artifacts folder `run.json`, `metrics.json`, `model.sha256`, `model.skops` (hashed, never
 loaded), `model_card.md`, `checks/<suite>.json` and `comparison.json` when present; the data file and
@@ -17,14 +17,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlci import artifacts as files
-from mlci import governance, provenance
-from mlci.artifacts import CheckSummary, parse, parse_compare_gate
 from mlci.config import Params
-from mlci.dataset import file_sha256
-from mlci.errors import ArtifactError
-from mlci.evidence_formats import parse_scan_report
-from mlci.governance import Approvals, Evidence, Verdict
+from mlci.core import artifacts as files
+from mlci.core import provenance
+from mlci.core.artifacts import CheckSummary, parse, parse_compare_gate
+from mlci.core.errors import ArtifactError
+from mlci.data.dataset import file_sha256
+from mlci.governance import rules
+from mlci.governance.evidence_formats import parse_scan_report
+from mlci.governance.rules import Approvals, Evidence, Verdict
 
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
 
@@ -140,6 +141,6 @@ def govern(
     )
     if approvals is not None:
         evidence = replace(evidence, approvals=approvals())
-    verdict = governance.evaluate(params, evidence, in_ci)
-    files.write_model(artifacts / files.GOVERNANCE, governance.record(verdict, evidence))
+    verdict = rules.evaluate(params, evidence, in_ci)
+    files.write_model(artifacts / files.GOVERNANCE, rules.record(verdict, evidence))
     return verdict

@@ -14,8 +14,8 @@ import pandas as pd
 
 from mlci import model as user_model
 from mlci.config import Params
-from mlci.errors import DataError
-from mlci.rowkey import row_keys
+from mlci.core.errors import DataError
+from mlci.core.rowkey import row_keys
 
 
 @dataclass(frozen=True)

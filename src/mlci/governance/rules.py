@@ -1,6 +1,6 @@
 """The governance policy as pure rules: evidence in, one outcome per rule and a decision out.
 
-Nothing here reads a file or the network (`mlci.evidence` gathers the evidence), so each rule is tested
+Nothing here reads a file or the network (`mlci.governance.evidence` gathers the evidence), so each rule is tested
 on its own with plain values. A rule whose evidence is absent is "not evaluated", never "passed"; the
 decision fails when any rule that is required in this context did not pass, not evaluated included.
 """
@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlci.artifacts import (
+from mlci.config import Params
+from mlci.config.governance import SEVERITIES, GovernanceParams, RuleParams
+from mlci.core.artifacts import (
     FORMAT_VERSION,
     CheckSummary,
     GateResult,
@@ -23,9 +25,7 @@ from mlci.artifacts import (
     RuleStatus,
     RunReference,
 )
-from mlci.config import Params
-from mlci.config.governance import SEVERITIES, GovernanceParams, RuleParams
-from mlci.evidence_formats import ScanReport
+from mlci.governance.evidence_formats import ScanReport
 from mlci.metrics import lower_is_better
 
 PASSED: RuleStatus = "passed"

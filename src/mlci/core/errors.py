@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # a gate or check condition failed
 EXIT_USAGE = 2  # bad input: config, data, arguments, files
@@ -33,3 +36,15 @@ class GateFailed(MlciError):
     """A check or gate condition failed: exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+def exit_code_of(command: Callable[[], int]) -> int:
+    """Run a command and give its exit code; a user error is one line on stderr and its code, no traceback."""
+    try:
+        return command()
+    except MlciError as exc:
+        print(f"mlci: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mlci: interrupted", file=sys.stderr)
+        return 130

@@ -2,7 +2,7 @@
 
 Each reader states the fields it relies on and ignores everything else, so the tools can add fields freely.
 A shape it cannot read is an ArtifactError naming the file (exit 2), never a silent pass. The files `mlci`
-itself writes are read through their models in `mlci.artifacts`.
+itself writes are read through their models in `mlci.core.artifacts`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlci.config.governance import SEVERITIES
-from mlci.errors import ArtifactError
+from mlci.core.errors import ArtifactError
 
 
 @dataclass(frozen=True)

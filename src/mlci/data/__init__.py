@@ -1,0 +1,1 @@
+"""Loading the data set and the deterministic train/holdout split."""

@@ -1,0 +1,1 @@
+"""`mlci govern`: the release rules, the evidence they read and the approvals."""
