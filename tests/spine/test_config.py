@@ -39,6 +39,12 @@ def test_unknown_key_names_key_and_line() -> None:
     assert message == f"params.yaml:{line}: split.tset_size: unknown key 'tset_size'"
 
 
+def test_a_key_the_template_no_longer_reads_says_where_it_went() -> None:
+    message = error_of(BUNDLED.replace("\nimage:\n", "\nimage:\n  base_image: python:3.11-slim\n", 1))
+    assert "image.base_image: 'base_image' is no longer read" in message
+    assert "Dockerfile's FROM line" in message
+
+
 def test_unknown_top_level_section() -> None:
     assert "unknown key 'trian'" in error_of(BUNDLED + "trian:\n  seed: 1\n")
 

@@ -40,12 +40,20 @@ def _line_map(node: yaml.Node, source: str, prefix: str = "") -> dict[str, int]:
     return lines
 
 
+# Keys earlier releases of the template read and this one does not: a team upgrading gets where the setting
+# lives now instead of a bare "unknown key".
+REMOVED_KEYS = {
+    "image.base_image": "the serving image's base is the Dockerfile's FROM line now (see docs/serving.md); delete it",
+}
+
+
 def _describe(error: Any) -> tuple[str, str]:
     """(key path, message) for one pydantic error."""
     loc = [str(part) for part in error["loc"]]
     message = str(error["msg"])
     if error["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
+        removed = REMOVED_KEYS.get(".".join(loc))
+        message = f"{loc[-1]!r} is no longer read: {removed}" if removed else f"unknown key {loc[-1]!r}"
     elif error["type"] == "missing":
         message = "required key is missing"
     elif message.startswith("Value error, "):
@@ -68,7 +76,9 @@ def parse_params(text: str, source: str = "params.yaml", root: Path = Path()) ->
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
     lines = _line_map(node, source) if node is not None else {}
     if raw is None:
-        raise ConfigError(f"{source}: file is empty; see the README for the sections it needs")
+        raise ConfigError(
+            f"{source}: file is empty; the template's params.yaml shows every section and `mlci config --schema` prints them"
+        )
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}:1: top level must be a mapping of sections (data, split, model, ...)")
     try:
