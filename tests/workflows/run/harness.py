@@ -709,9 +709,11 @@ def drift_ignores_the_variable(repo: Path) -> None:
     edit_workflow(repo, "drift.yml", old, "REFERENCE: ${{ inputs.reference }}")
 
 
-def drop_digest_output(repo: Path) -> None:
-    """image.yml no longer hands the pushed digest to its caller: staging gets none."""
-    edit_workflow(repo, "image.yml", "      digest: ${{ steps.push.outputs.digest }}\n", "")
+def misread_digest_output(repo: Path) -> None:
+    """image.yml's digest output reads a step output the push step never writes (a rename a linter cannot see:
+    a run step's outputs are not declared): staging gets an empty digest."""
+    old = "      digest: ${{ steps.push.outputs.digest }}\n"
+    edit_workflow(repo, "image.yml", old, old.replace("outputs.digest", "outputs.image-digest"))
 
 
 def rename_artifact_read_by_report(repo: Path) -> None:
@@ -743,7 +745,7 @@ SCENARIOS: dict[str, tuple[Scenario, Broken]] = {
     ),
     "push-main": (
         scenario_push_main,
-        Broken(drop_digest_output, "image.yml's digest output dropped", "staging/"),
+        Broken(misread_digest_output, "image.yml's digest output reads a step output never written", "staging/"),
     ),
     "fork": (
         scenario_fork,
