@@ -54,6 +54,7 @@ format: setup ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
 
+# On .venv's Python (the lowest supported): argparse 3.13 formats an option's aliases differently.
 docs: setup ## regenerate the generated parts of docs/cli.md (every command's --help, every make target) with cog
 	PYTHONPATH=scripts $(BIN)/cog -r docs/cli.md
 

@@ -17,6 +17,11 @@ import cli_docs  # noqa: E402 - the generator lives in scripts/, found through s
 from mlci.cli import help_pages  # noqa: E402
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 13),
+    reason="argparse 3.13 prints an option's aliases with one metavar ('--artifacts, --out DIR'); docs/cli.md is"
+    " generated on the lowest supported Python, which `make test` runs",
+)
 def test_cli_reference_is_current(capsys: pytest.CaptureFixture[str]) -> None:
     status = Cog().main(["cog", "--check", "-I", str(ROOT / "scripts"), str(ROOT / "docs" / "cli.md")])
     assert status == 0, f"docs/cli.md is stale: run `make docs`\n{capsys.readouterr().out}"
@@ -38,6 +43,7 @@ def test_every_phony_make_target_is_documented() -> None:
     assert {"run", "test", "setup", "docs"} <= documented
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="see test_cli_reference_is_current")
 def test_a_flag_added_to_the_parser_makes_the_reference_stale(tmp_path: Path) -> None:
     stale = tmp_path / "cli.md"
     stale.write_text(
