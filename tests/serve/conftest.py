@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,13 @@ def record(bundle: Bundle, trained_run: Path) -> dict[str, Any]:
     return {
         column: row[column].item() if hasattr(row[column], "item") else row[column] for column in bundle.schema.columns
     }
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_heap() -> Iterator[None]:
+    """`mlci serve` freezes the start-up heap for the whole process; give the test session its collector back."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

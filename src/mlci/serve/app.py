@@ -169,5 +169,9 @@ def create_app(bundle: Bundle) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """uvicorn factory for WEB_CONCURRENCY > 1: each worker verifies and loads MLCI_ARTIFACTS itself."""
+    from mlci.serve.server import freeze_startup_heap
+
     one_thread_per_worker()
-    return create_app(load_bundle(Path(os.environ.get("MLCI_ARTIFACTS", "artifacts"))))
+    app = create_app(load_bundle(Path(os.environ.get("MLCI_ARTIFACTS", "artifacts"))))
+    freeze_startup_heap()
+    return app
