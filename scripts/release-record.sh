@@ -8,20 +8,18 @@
 # tagged with the commit's first 12 characters. Writes the records to RECORD_DIR and image=, digest=, run-id= to
 # $GITHUB_OUTPUT (stdout when unset).
 # Without ROLLBACK=true it refuses a commit older than the latest release (a rollback must say so).
+# git and gh are asked here; `mlci records pull` and `mlci records read` check what the records say.
 set -euo pipefail
 
 MAIN_WORKFLOW=${MAIN_WORKFLOW:-main.yml}
 RECORD_DIR=${RECORD_DIR:-.release-record}
 RELEASE_BRANCH=${RELEASE_BRANCH:-main}
-out=${GITHUB_OUTPUT:-/dev/stdout}
 die() { printf 'release-record: %s\n' "$1" >&2; exit "${2:-2}"; }
 
 commit=${COMMIT:-}
+# Checked before git and gh see it: a full SHA is never taken for an option or a ref that moves.
 [[ "$commit" =~ ^[0-9a-f]{40}$ ]] || die "commit must be a full 40-hex commit SHA of main, got '$commit'"
-# shellcheck source=scripts/image-ref.sh
-source "$(dirname "$0")/image-ref.sh"
 repository=${IMAGE:-}
-valid_image "$repository" || die "IMAGE must be the lower-case image repository (scripts/image-name.sh), got '$repository'"
 
 branch_ref="refs/remotes/origin/$RELEASE_BRANCH"
 git rev-parse --verify --quiet "$branch_ref^{commit}" >/dev/null ||
@@ -34,24 +32,6 @@ run_id=$(gh run list --workflow "$MAIN_WORKFLOW" --branch "$RELEASE_BRANCH" --co
 [[ "$run_id" =~ ^[0-9]+$ ]] ||
   die "no successful $MAIN_WORKFLOW run for commit $commit: only a commit whose main run passed governance and pushed an image can be released" 1
 
-rm -rf "$RECORD_DIR"
-mkdir -p "$RECORD_DIR"
-status=0
-mlci records pull --repository "$repository" --tag "${commit:0:12}" --out "$RECORD_DIR" || status=$?
-((status == 0)) ||
-  die "cannot read the release records of $repository:${commit:0:12} (the line above says why)" "$status"
-for file in governance.json image.json; do
-  [[ -f "$RECORD_DIR/$file" ]] || die "the records of $repository:${commit:0:12} lack $file" 1
-done
-
-field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RECORD_DIR/image.json" "$1"; }
-image=$(field image) || die "$RECORD_DIR/image.json is not a valid image record"
-digest=$(field digest) || die "$RECORD_DIR/image.json is not a valid image record"
-recorded=$(field commit) || die "$RECORD_DIR/image.json is not a valid image record"
-[[ "$recorded" == "$commit" ]] || die "image record of $repository:${commit:0:12} is for commit $recorded, not $commit" 1
-[[ "$image" == "$repository" ]] || die "image record names $image, not $repository" 1
-IMAGE=$image DIGEST=$digest image_ref || exit 2
-
 if [[ "${ROLLBACK:-false}" != true ]]; then
   latest=$(gh release view --json tagName --jq .tagName 2>/dev/null || true)
   if [[ -n "$latest" ]] && released=$(git rev-parse --verify --quiet "refs/tags/$latest^{commit}") &&
@@ -60,9 +40,12 @@ if [[ "${ROLLBACK:-false}" != true ]]; then
   fi
 fi
 
-{
-  printf 'image=%s\n' "$image"
-  printf 'digest=%s\n' "$digest"
-  printf 'run-id=%s\n' "$run_id"
-} >>"$out"
-echo "release-record: $commit -> $ref (main run $run_id)" >&2
+rm -rf "$RECORD_DIR"
+mkdir -p "$RECORD_DIR"
+status=0
+mlci records pull --repository "$repository" --tag "${commit:0:12}" --out "$RECORD_DIR" || status=$?
+((status == 0)) ||
+  die "cannot read the release records of $repository:${commit:0:12} (the line above says why)" "$status"
+mlci records read "$RECORD_DIR" --repository "$repository" --commit "$commit" --github-output
+printf 'run-id=%s\n' "$run_id" >>"${GITHUB_OUTPUT:-/dev/stdout}"
+echo "release-record: commit $commit, main run $run_id" >&2

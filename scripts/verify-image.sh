@@ -6,10 +6,8 @@
 # from here): at SIGNER_REF when set (e.g. refs/tags/v1), else at any ref of that repository.
 # COSIGN / ATTEST (true|false, from scripts/signing-mode.sh) say which of the two the image carries.
 set -euo pipefail
-# shellcheck source=scripts/image-ref.sh
-source "$(dirname "$0")/image-ref.sh"
 
-image_ref || exit 2
+ref=$(mlci image ref --repository "${IMAGE:-}" --digest "${DIGEST:-}")
 repository=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is not set (owner/repo)}
 branch=${RELEASE_BRANCH:-main}
 signer=${SIGNER_REPOSITORY:-$repository}

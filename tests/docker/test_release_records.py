@@ -297,6 +297,20 @@ def test_without_the_api_the_referrers_tag_lists_each_push_once(tmp_path: Path) 
     assert index["manifests"][0]["artifactType"] == records.ARTIFACT_TYPE
 
 
+def test_records_of_a_newer_mlci_are_refused(tmp_path: Path) -> None:
+    """record_files writes image.json as images pushed before it had `format_version` carry it, and those are
+    pulled everywhere above; one from a newer mlci is refused rather than misread."""
+    registry = MemoryRegistry()
+    digest = memory_image(registry)
+    files = record_files(tmp_path / "in", registry.repository, digest)
+    record = json.loads(files[0].read_text(encoding="utf-8"))
+    files[0].write_text(json.dumps({**record, "format_version": 99}), encoding="utf-8")
+    records.push(registry.repository, digest, files, registry=registry)
+    with pytest.raises(records.NoRecords, match=r"image\.json: format_version 99 is newer than this mlci understands"):
+        records.pull(registry.repository, digest, tmp_path / "out", registry=registry)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_tampered_record_blob_is_refused(tmp_path: Path) -> None:
     registry = MemoryRegistry()
     digest = memory_image(registry)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ import pytest
 from workflow_policy import ROOT, WORKFLOWS, load, upload_of
 
 SCRIPTS = ROOT / "scripts"
+REAL_MLCI = Path(sys.executable).parent / "mlci"
 DIGEST = "sha256:" + "ab" * 32
 COMMIT = "c0ffee" + "0" * 34
 
@@ -36,9 +38,11 @@ case "$1 $2" in
 esac
 exit 0
 """
-# `mlci records pull` writes the records the registry holds for the image ($FAKE_RECORDS/<tag>/) into --out, or
-# refuses with mlci's one line and exit 1 when that image has none; every other call is FAKE_TOOL's.
+# The commands that only check and read local files (`mlci records read`, `mlci image ref`) are the real mlci,
+# unlogged. `mlci records pull` writes the records the registry holds for the image ($FAKE_RECORDS/<tag>/) into
+# --out, or refuses with mlci's one line and exit 1 when that image has none; every other call is FAKE_TOOL's.
 FAKE_MLCI = r"""#!/usr/bin/env bash
+case "$1 $2" in "records read" | "image ref") exec "$FAKE_REAL_MLCI" "$@" ;; esac
 printf 'mlci %s\n' "$*" >>"$FAKE_LOG"
 if [[ "$1 $2" == "records pull" ]]; then
   while (($#)); do case "$1" in --tag) tag=$2; shift ;; --out) out=$2; shift ;; esac; shift; done
@@ -84,7 +88,12 @@ def fakes(tmp_path: Path) -> Path:
 def run_script(fakes: Path) -> Runner:
     def runner(script: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_", "FAKE_"))}
-        full_env.update(PATH=f"{fakes / 'fakebin'}:{os.environ['PATH']}", FAKE_LOG=str(fakes / "log"), **env)
+        full_env.update(
+            PATH=f"{fakes / 'fakebin'}:{os.environ['PATH']}",
+            FAKE_LOG=str(fakes / "log"),
+            FAKE_REAL_MLCI=str(REAL_MLCI),
+            **env,
+        )
         return subprocess.run(
             [str(SCRIPTS / script)],
             cwd=cwd or fakes,

@@ -30,7 +30,7 @@ def test_one_folder_is_the_root_and_one_file_sits_at_the_top() -> None:
 def _image_record_files(workflow: str, name: str) -> list[str]:
     upload = upload_of(DOCS[workflow], name)
     return [
-        upload.env_of("scripts/image-record.sh", "RECORD_DIR") + "/image.json",
+        upload.env_of("mlci records image", "RECORD_DIR") + "/image.json",
         upload.with_of("anchore/sbom-action", "output-file"),
     ]
 

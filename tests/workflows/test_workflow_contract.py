@@ -183,9 +183,9 @@ def test_release_reads_the_records_image_yml_attaches_to_the_image() -> None:
     steps = DOCS["image.yml"]["jobs"]["image"]["steps"]
     names = [str(s.get("run", s.get("uses", ""))) for s in steps]
     attach = next(i for i, run in enumerate(names) if run.startswith("mlci records push"))
-    assert attach > next(i for i, run in enumerate(names) if run == "scripts/image-record.sh")
+    assert attach > next(i for i, run in enumerate(names) if run.startswith("mlci records image "))
     attach_step = steps[attach]
-    record_dir = _step("image.yml", "image", "scripts/image-record.sh")["env"]["RECORD_DIR"]
+    record_dir = _step("image.yml", "image", "mlci records image ")["env"]["RECORD_DIR"]
     sbom = _step("image.yml", "image", "anchore/sbom-action")["with"]["output-file"]
     assert attach_step["env"]["RECORD_DIR"] == record_dir and sbom == f"{record_dir}/sbom.spdx.json"
     attached = {word.strip('"').rsplit("/", 1)[-1] for word in attach_step["run"].split()[7:]}
@@ -198,7 +198,7 @@ def test_release_reads_the_records_image_yml_attaches_to_the_image() -> None:
     assert record["env"]["MAIN_WORKFLOW"] == "main.yml"
     assert not {"GOVERNANCE_ARTIFACT", "IMAGE_ARTIFACT"} & set(record["env"]), "no run artifact is read"
     assert record["env"]["IMAGE"] == "${{ steps.name.outputs.image }}"
-    assert _step("release.yml", "resolve", "scripts/image-name.sh")["env"]["REGISTRY"] == REGISTRY
+    assert _step("release.yml", "resolve", "mlci image name ")["env"]["REGISTRY"] == REGISTRY
     assert _step("release.yml", "resolve", "docker/login-action")["with"]["registry"] == REGISTRY
     assert resolve["permissions"]["packages"] == "read"
     uses = [str(s.get("uses", "")) for s in resolve["steps"]]
@@ -297,6 +297,8 @@ DECIDES_WHAT_SHIPS = [
     "src/mlci/config/gates.py",
     "src/mlci/release/gate.py",
     "src/mlci/release/image.py",
+    "src/mlci/release/records.py",
+    "src/mlci/release/refs.py",
     "src/mlci/commands/image.py",
     ".github/workflows/release.yml",
     ".github/actions/setup/action.yml",

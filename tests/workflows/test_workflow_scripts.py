@@ -1,5 +1,6 @@
 """The scripts the workflows call, run here with fake `gh`, `cosign` and `mlci` on PATH (they log their arguments
-and answer from environment variables), and a real git and make for the baseline fallback."""
+and answer from environment variables; `mlci records read` and `mlci image ref`, which only check, are the real
+ones), and a real git and make for the baseline fallback."""
 
 from __future__ import annotations
 
@@ -10,44 +11,7 @@ from pathlib import Path
 import pytest
 from scriptkit import COMMIT, DIGEST, FakeIssues, Runner, artifact, attached_records, calls, git, outputs
 
-# --- image-name, image-record, image-push, sign/verify ----------------------------------------------------------------------
-
-
-def test_image_name_is_lower_case(run_script: Runner, fakes: Path) -> None:
-    result = run_script("image-name.sh", GITHUB_REPOSITORY="Acme/Churn-Model", GITHUB_OUTPUT=str(fakes / "out"))
-    assert result.returncode == 0, result.stderr
-    assert outputs(fakes / "out") == {"image": "ghcr.io/acme/churn-model"}
-
-
-def test_image_name_refuses_a_bad_registry(run_script: Runner) -> None:
-    result = run_script("image-name.sh", GITHUB_REPOSITORY="acme/model", REGISTRY="bad host")
-    assert result.returncode == 2 and "not a valid image repository" in result.stderr
-
-
-def test_image_record_writes_image_digest_commit(run_script: Runner, fakes: Path) -> None:
-    result = run_script("image-record.sh", IMAGE="ghcr.io/acme/model", DIGEST=DIGEST, COMMIT=COMMIT, RECORD_DIR="rec")
-    assert result.returncode == 0, result.stderr
-    assert json.loads((fakes / "rec" / "image.json").read_text()) == {
-        "image": "ghcr.io/acme/model",
-        "digest": DIGEST,
-        "commit": COMMIT,
-    }
-
-
-@pytest.mark.parametrize(
-    ("image", "digest", "commit", "message"),
-    [
-        ("ghcr.io/acme/model", "sha256:abc", COMMIT, "DIGEST must be"),
-        ("ghcr.io/Acme/model", DIGEST, COMMIT, "IMAGE must be"),
-        ("ghcr.io/acme/model", DIGEST, "main", "COMMIT must be"),
-    ],
-)
-def test_image_record_refuses_bad_values(
-    run_script: Runner, fakes: Path, image: str, digest: str, commit: str, message: str
-) -> None:
-    result = run_script("image-record.sh", IMAGE=image, DIGEST=digest, COMMIT=commit, RECORD_DIR="rec")
-    assert result.returncode == 2 and message in result.stderr
-    assert not (fakes / "rec" / "image.json").exists()
+# --- sign-image, verify-image --------------------------------------------------------------------------------------
 
 
 def test_sign_image_signs_the_digest_never_a_tag(run_script: Runner, fakes: Path) -> None:
@@ -99,33 +63,6 @@ def test_verify_image_fails_when_the_signature_does_not_verify(run_script: Runne
     )
     assert result.returncode == 1
     assert [line.split()[0] for line in calls(fakes)] == ["cosign"], "no provenance check after a failed signature"
-
-
-def test_image_push_outputs_the_pushed_digest(run_script: Runner, fakes: Path) -> None:
-    result = run_script(
-        "image-push.sh",
-        LOCAL_IMAGE="mlci-candidate:local",
-        IMAGE="ghcr.io/acme/model",
-        FAKE_STDOUT=f"ghcr.io/acme/model:{COMMIT} {DIGEST}",
-        GITHUB_OUTPUT=str(fakes / "out"),
-    )
-    assert result.returncode == 0, result.stderr
-    assert calls(fakes) == ["mlci image push mlci-candidate:local --repository ghcr.io/acme/model"]
-    assert outputs(fakes / "out") == {"digest": DIGEST}
-
-
-@pytest.mark.parametrize(("stdout", "code"), [("pushed", "0"), ("", "1")])
-def test_image_push_fails_without_a_digest(run_script: Runner, fakes: Path, stdout: str, code: str) -> None:
-    result = run_script(
-        "image-push.sh",
-        LOCAL_IMAGE="x:local",
-        IMAGE="ghcr.io/acme/model",
-        FAKE_STDOUT=stdout,
-        FAKE_EXIT=code,
-        GITHUB_OUTPUT=str(fakes / "out"),
-    )
-    assert result.returncode == 1
-    assert not (fakes / "out").exists()
 
 
 # --- fetch-baseline -----------------------------------------------------------------------------------------------
@@ -327,7 +264,7 @@ def test_release_record_refuses_a_bad_image_repository(
     run_script: Runner, main_run: dict[str, str], image: str
 ) -> None:
     result = run_script("release-record.sh", **{**main_run, "IMAGE": image})
-    assert result.returncode == 2 and "IMAGE must be the lower-case image repository" in result.stderr
+    assert result.returncode == 2 and "repository must be a lower-case HOST/PATH image repository" in result.stderr
 
 
 def test_release_record_refuses_a_commit_that_is_not_on_main(

@@ -516,13 +516,15 @@ class Upload:
         raw = str((self.step.get("with") or {}).get("path", ""))
         return [resolve(line, self.inputs) for line in raw.splitlines() if line.strip()]
 
-    def env_of(self, script: str, name: str) -> str:
-        """The resolved env value `name` of the step in the same job whose `run:` calls `script`."""
+    def env_of(self, command: str, name: str) -> str:
+        """The resolved env value `name` of the step in the same job whose `run:` starts with `command`'s words
+        (a script, or e.g. "mlci records image")."""
+        words = command.split()
         for step in self.body.get("steps", []) or []:
             env = step.get("env") or {}
-            if str(step.get("run", "")).split()[:1] == [script] and name in env:
+            if str(step.get("run", "")).split()[: len(words)] == words and name in env:
                 return resolve(env[name], self.inputs)
-        raise KeyError(f"no step runs {script} with {name} set")
+        raise KeyError(f"no step runs {command} with {name} set")
 
     def with_of(self, uses: str, name: str) -> str:
         for step in self.body.get("steps", []) or []:

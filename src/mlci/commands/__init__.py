@@ -54,3 +54,14 @@ def baseline_flags(when: str) -> argparse.ArgumentParser:
         help="where the baseline came from, shown in the report (e.g. 'artifact of main run 123', 'rebuilt from main at abc123')",
     )
     return parent
+
+
+def github_output_flag() -> argparse.ArgumentParser:
+    """`--github-output`: the command's results become step outputs (`mlci.core.github_output`)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--github-output",
+        action="store_true",
+        help="also append the results as step outputs (KEY=VALUE) to $GITHUB_OUTPUT (printed when it is unset)",
+    )
+    return parent

@@ -1,4 +1,4 @@
-"""`mlci image build|smoke|push|promote`: the serving image from build to a promoted tag."""
+"""`mlci image build|smoke|push|promote|name|ref`: the serving image from build to a promoted tag."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ import argparse
 import os
 from pathlib import Path
 
-from mlci.commands import Subparsers, common_flags
+from mlci.commands import Subparsers, common_flags, github_output_flag
 from mlci.config import load_params
 from mlci.core import artifacts as files
+from mlci.core.github_output import write_github_output
 
 NO_RUN = "run `mlci run` before building the image"
 
 
 def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser("image", help="build, smoke-test, push and promote the serving image")
+    parser = subparsers.add_parser(
+        "image", help="build, smoke-test, push and promote the serving image; name it and its digest"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     build = actions.add_parser(
@@ -36,7 +39,9 @@ def register(subparsers: Subparsers) -> None:
     smoke.set_defaults(func=_smoke)
 
     push = actions.add_parser(
-        "push", parents=common_flags(), help="push a governed local image to the registry, tagged by commit"
+        "push",
+        parents=[*common_flags(), github_output_flag()],
+        help="push a governed local image to the registry, tagged by commit; the step output is digest=",
     )
     push.add_argument("image", help="local image reference")
     push.add_argument("--repository", help="registry repository (default: image.registry)")
@@ -50,6 +55,24 @@ def register(subparsers: Subparsers) -> None:
     promote.add_argument("--to", required=True, dest="tag", help="tag to move, e.g. staging or production")
     promote.add_argument("--repository", help="registry repository (default: image.registry)")
     promote.set_defaults(func=_promote)
+
+    name = actions.add_parser(
+        "name",
+        parents=[github_output_flag()],
+        help="the image repository of a GitHub repository, REGISTRY/OWNER/REPO in lower case; the step output is image=",
+    )
+    name.add_argument("--registry", default="ghcr.io", help="registry host[:port] (default: ghcr.io)")
+    name.add_argument(
+        "--repository", required=True, metavar="OWNER/REPO", help="the GitHub repository ($GITHUB_REPOSITORY)"
+    )
+    name.set_defaults(func=_name)
+
+    ref = actions.add_parser(
+        "ref", help="print REPOSITORY@DIGEST once both are checked: what is signed and verified, never a tag"
+    )
+    ref.add_argument("--repository", required=True, help="image repository, e.g. ghcr.io/owner/repo")
+    ref.add_argument("--digest", required=True, help="the image's manifest digest, sha256:...")
+    ref.set_defaults(func=_ref)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -96,6 +119,8 @@ def _push(args: argparse.Namespace) -> int:
     repository = args.repository or params.image.registry
     tag = args.tag or image.short_revision(files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN).commit)
     moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / files.GOVERNANCE)
+    if args.github_output:
+        write_github_output({"digest": moved.digest})
     print(f"{moved.reference} {moved.digest}")
     return 0
 
@@ -108,4 +133,21 @@ def _promote(args: argparse.Namespace) -> int:
     moved = image.promote(registry, args.digest, args.tag, args.artifacts / files.GOVERNANCE)
     before = f" (was {moved.previous})" if moved.previous and moved.previous != moved.digest else ""
     print(f"{moved.reference} -> {moved.digest}{before}")
+    return 0
+
+
+def _name(args: argparse.Namespace) -> int:
+    from mlci.release import refs
+
+    image = refs.image_name(args.registry, args.repository)
+    if args.github_output:
+        write_github_output({"image": image})
+    print(image)
+    return 0
+
+
+def _ref(args: argparse.Namespace) -> int:
+    from mlci.release import refs
+
+    print(refs.reference(args.repository, args.digest))
     return 0

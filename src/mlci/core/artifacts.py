@@ -59,15 +59,23 @@ def load_json(path: Path, missing: str) -> Any:
     `missing` says what to do when the file is absent (e.g. "run `mlci run` first").
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ArtifactError(f"{path}: missing; {missing}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ArtifactError(f"{path}: cannot read: {exc.__class__.__name__}") from None
+    return decode_json(data, path)
+
+
+def decode_json(data: bytes, source: Path) -> Any:
+    """JSON bytes read from `source` (a file, or what names bytes read from elsewhere), parsed; ArtifactError
+    naming it otherwise."""
     try:
-        return json.loads(text)
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ArtifactError(f"{source}: cannot read: {exc.__class__.__name__}") from None
     except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        raise ArtifactError(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
 
 
 def read_json_object(path: Path, missing: str) -> dict[str, Any]:
@@ -160,6 +168,8 @@ COMPARISON = "comparison.json"
 REPORT = "report.md"
 GOVERNANCE = "governance.json"
 CHECKS = "checks"
+# Beside the run, not in it: written after the push into the folder of release records attached to the image.
+IMAGE_RECORD = "image.json"
 
 
 def check_summary_name(suite: str) -> str:
@@ -175,6 +185,14 @@ def check_summary_path(artifacts: Path, suite: str) -> Path:
 DIGEST_PATTERN = r"sha256:[0-9a-f]{64}"
 DIGEST = re.compile(DIGEST_PATTERN)
 ImageDigest = Annotated[str, StringConstraints(pattern=f"^{DIGEST_PATTERN}$")]
+# An image repository, HOST[:PORT]/PATH, in the lower case registries require.
+REPOSITORY_PATTERN = r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+"
+REPOSITORY = re.compile(REPOSITORY_PATTERN)
+ImageRepository = Annotated[str, StringConstraints(pattern=f"^{REPOSITORY_PATTERN}$")]
+# A full commit SHA: what a release names, so a short or symbolic ref can never select another commit.
+COMMIT_PATTERN = r"[0-9a-f]{40}"
+COMMIT = re.compile(COMMIT_PATTERN)
+CommitSha = Annotated[str, StringConstraints(pattern=f"^{COMMIT_PATTERN}$")]
 
 # Numbers keep the JSON type they were written with (an int stays an int), so a read-then-written file is
 # byte-identical.
@@ -582,6 +600,24 @@ class GovernanceRecord(_Versioned):
     rules: list[RuleRecord]
 
 
+class ImageRecord(_File):
+    """`image.json`: the image a main run pushed for a commit, which a release later promotes by digest.
+
+    Records attached to images before the format was versioned carry no `format_version`; they are read as they
+    are, so those commits can still be released and rolled back to.
+    """
+
+    format_version: StrictInt | None = None
+    image: ImageRepository
+    digest: ImageDigest
+    commit: CommitSha
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_version(cls, version: int | None) -> int | None:
+        return None if version is None else _known_version(version)
+
+
 # --- reading and writing models -----------------------------------------------------------------------------
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
@@ -630,3 +666,19 @@ def read_model(model: type[FileModel], path: Path, missing: str) -> FileModel:
 
 def write_model(path: Path, document: _File | ComparisonFile) -> None:
     write_atomic(path, dumps_json(document.dump()))
+
+
+def write_image_record(folder: Path, image: str, digest: str, commit: str) -> Path:
+    """`folder/image.json` for the pushed `image@digest` built from `commit`, written atomically."""
+    payload = {"format_version": FORMAT_VERSION, "image": image, "digest": digest, "commit": commit}
+    path = folder / IMAGE_RECORD
+    write_model(path, parse(ImageRecord, payload, path))
+    return path
+
+
+def read_image_record(path: Path, data: bytes | None = None) -> ImageRecord:
+    """The image record in the file `path`, or in `data` when its bytes came from elsewhere (the registry) and
+    `path` only names them; an ArtifactError naming the file and the key when it is not one."""
+    if data is None:
+        return read_model(ImageRecord, path, "pull the release records first (`mlci records pull`)")
+    return parse(ImageRecord, decode_json(data, path), path)

@@ -8,6 +8,9 @@ OCI distribution spec), which is where `pull` looks when the referrers API answe
 
 The `oras` SDK (the `release` extra) supplies the HTTP session and the registry login (the Docker config that
 `docker login` writes); the manifests are built here, so the artifact type, subject and fallback are explicit.
+
+The image record (`image.json`) ties the records to what they describe: `pull` refuses one naming another digest or
+repository, and `read_release` one naming another commit than the release asks for.
 """
 
 from __future__ import annotations
@@ -22,8 +25,18 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
-from mlci.core.artifacts import DIGEST, GOVERNANCE, MODEL_CARD
-from mlci.core.errors import EXIT_FAILED, MlciError
+from mlci.core.artifacts import (
+    DIGEST,
+    GOVERNANCE,
+    IMAGE_RECORD,
+    MODEL_CARD,
+    ImageRecord,
+    read_image_record,
+    write_atomic,
+    write_image_record,
+)
+from mlci.core.errors import EXIT_FAILED, ArtifactError, MlciError
+from mlci.release.refs import check_commit, check_digest, check_repository
 
 ARTIFACT_TYPE = "application/vnd.mlci.release-records.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -36,12 +49,10 @@ EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 TITLE = "org.opencontainers.image.title"
 CREATED = "org.opencontainers.image.created"
 # What a release reads; image.json and governance.json are required, the card and SBOM travel with them.
-IMAGE_RECORD = "image.json"
 RECORD_FILES = (IMAGE_RECORD, GOVERNANCE, MODEL_CARD, "sbom.spdx.json")
 REQUIRED = (IMAGE_RECORD, GOVERNANCE)
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-REPOSITORY = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -86,20 +97,6 @@ def referrers_tag(digest: str) -> str:
     return digest.replace(":", "-", 1)
 
 
-def check_repository(repository: str) -> tuple[str, str]:
-    """'host[:port]/path' -> (host, path); lower case as registries require."""
-    if not REPOSITORY.fullmatch(repository):
-        raise RecordsError(f"repository must be a lower-case HOST/PATH image repository, got {repository[:80]!r}")
-    host, _, name = repository.partition("/")
-    return host, name
-
-
-def check_digest(digest: str) -> str:
-    if not DIGEST.fullmatch(digest):
-        raise RecordsError(f"digest must be sha256:<64 hex digits>, got {digest[:80]!r}")
-    return digest
-
-
 def _canonical(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
@@ -114,7 +111,7 @@ class Registry:
     def __init__(self, repository: str) -> None:
         import oras.provider  # type: ignore[import-untyped]  # the `release` extra; untyped
 
-        host, name = check_repository(repository)
+        host, _, name = check_repository(repository).partition("/")
         insecure = any(host == h or host.startswith(f"{h}:") for h in LOCAL_HOSTS)
         self.repository = repository
         self._oras = oras.provider.Registry(hostname=host, insecure=insecure)
@@ -322,19 +319,43 @@ def pull(repository: str, reference: str, out: Path, registry: Registry | None =
     if missing:
         raise NoRecords(f"{repository}@{records}: the records lack {', '.join(missing)}")
     _check_image_record(contents[IMAGE_RECORD], repository, subject)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in contents.items():
-        (out / name).write_bytes(data)
+        write_atomic(out / name, data)
         written.append(out / name)
     return Pulled(repository, subject, records, tuple(written))
 
 
 def _check_image_record(data: bytes, repository: str, subject: str) -> None:
     try:
-        record = json.loads(data)
-    except ValueError:
-        raise NoRecords(f"{repository}@{subject}: image.json is not JSON") from None
-    if not isinstance(record, dict) or record.get("digest") != subject or record.get("image") != repository:
-        named = f"{record.get('image')}@{record.get('digest')}" if isinstance(record, dict) else "nothing"
+        record = read_image_record(Path(IMAGE_RECORD), data)
+    except ArtifactError as exc:
+        raise NoRecords(f"{repository}@{subject}: the attached {exc.message}") from None
+    if record.digest != subject or record.image != repository:
+        named = f"{record.image}@{record.digest}"
         raise NoRecords(f"{repository}@{subject}: the attached image.json names {named}, not this image")
+
+
+# --- the image record: written after the push, read when a commit is released ---------------------------------
+
+
+def record_image(out: Path, repository: str, digest: str, commit: str) -> Path:
+    """Write `out/image.json`: `repository@digest` is the image the main run pushed for `commit`."""
+    return write_image_record(out, check_repository(repository), check_digest(digest), check_commit(commit))
+
+
+def read_release(folder: Path, repository: str, commit: str) -> ImageRecord:
+    """The image record of the records `pull` wrote into `folder`, when they are the records of `commit`'s image
+    in `repository`; NoRecords (exit 1) when a required record is missing or the record names another commit or
+    repository (`pull` already tied it to the digest it was attached to)."""
+    check_repository(repository)
+    check_commit(commit)
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        raise NoRecords(f"the records in {folder} lack {', '.join(missing)}")
+    record = read_image_record(folder / IMAGE_RECORD)
+    if record.commit != commit:
+        raise NoRecords(f"the image record in {folder} is for commit {record.commit}, not {commit}")
+    if record.image != repository:
+        raise NoRecords(f"the image record in {folder} names {record.image}, not {repository}")
+    return record
