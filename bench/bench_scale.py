@@ -1,13 +1,16 @@
 """Scaling table: `mlci run`, `mlci compare` (and the checks) at 10k / 100k / 1M rows, 10M for load and run.
 
     .venv/bin/python bench/bench_scale.py [--rows 10000,100000,1000000] [--big 10000000] [--checks] [--repeats 1]
+                                          [--sample 100000]
 
 Each step runs as its own subprocess (interpreter start and imports included, as in CI), and its peak
 memory is the child's maximum resident set size (`wait4`). The data are the bundled rows resampled with
 <= 1 % multiplicative noise, clipped to the observed ranges, with fresh unique ids, written to a temp
 folder and deleted. `compare` scores a copy of the run's own model as the baseline: the full paired
 comparison of two models, whose verdict is "no significant change". `--big` rows are only loaded and
-trained (skipped when the machine has less than 8 GB available). Figures go to docs/benchmarks.md.
+trained (skipped when the machine has less than 8 GB available). Above `--sample` rows a pull request's
+run is timed too: `mlci run --sample ROWS` (data.sample's pick) and, except at `--big`, its compare with a
+copy of itself, as a baseline of main's code on the same sample. Figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def _available_gb() -> float:
 Row = tuple[str, float, float, float, str]
 
 
-def bench_size(rows: int, work: Path, repeats: int, checks: bool, full: bool) -> list[Row]:
+def bench_size(rows: int, work: Path, repeats: int, checks: bool, full: bool, sample: int = 0) -> list[Row]:
     """(step, median wall s, median CPU s, max peak MB, note) for one data size."""
     data = work / "data" / "abalone.csv"
     generate(rows, EXAMPLE / "data" / "abalone.csv", data)
@@ -88,24 +91,32 @@ def bench_size(rows: int, work: Path, repeats: int, checks: bool, full: bool) ->
         wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         out.append((name, wall, cpu, max(r[2] for r in runs), note or f"exit {codes}"))
 
+    def run_and_compare(label: str, folder: str, *flags: str) -> None:
+        shutil.rmtree(work / folder, ignore_errors=True)  # a failed run must not show the last size's stages
+        step(f"`mlci run{label}`", [MLCI, "run", "--out", folder, *flags])
+        if not (work / folder / "run.json").is_file():
+            return
+        durations = json.loads((work / folder / "run.json").read_text())["durations_seconds"]
+        out[-1] = (*out[-1][:4], ", ".join(f"{k} {v:.1f}" for k, v in durations.items()))
+        if not full:
+            return
+        baseline = f"{folder}-baseline"
+        shutil.rmtree(work / baseline, ignore_errors=True)
+        shutil.copytree(work / folder, work / baseline)
+        compare = [MLCI, "compare", "--artifacts", folder, "--baseline", baseline]
+        step(f"`mlci compare{label}` (its own model as the baseline)", compare)
+        comparison = json.loads((work / folder / "comparison.json").read_text())
+        methods = sorted({str(m.get("interval")) for m in comparison.get("metrics", [])})
+        out[-1] = (*out[-1][:4], f"{comparison['verdict']}; intervals: {', '.join(methods)}")
+
     step("load (read + validate, no training)", [sys.executable, "-c", LOAD, str(work / "params.yaml")], "exit 0")
-    shutil.rmtree(work / "artifacts", ignore_errors=True)  # a failed run must not show the last size's stages
-    step("`mlci run`", [MLCI, "run", "--out", "artifacts"])
-    if not (work / "artifacts" / "run.json").is_file():
-        return out
-    durations = json.loads((work / "artifacts" / "run.json").read_text())["durations_seconds"]
-    out[-1] = (*out[-1][:4], ", ".join(f"{k} {v:.1f}" for k, v in durations.items()))
-    if not full:
-        return out
-    shutil.rmtree(work / "baseline", ignore_errors=True)
-    shutil.copytree(work / "artifacts", work / "baseline")
-    step("`mlci compare` (its own model as the baseline)", [MLCI, "compare", "--baseline", "baseline"])
-    comparison = json.loads((work / "artifacts" / "comparison.json").read_text())
-    methods = sorted({str(m.get("interval")) for m in comparison["metrics"]})
-    out[-1] = (*out[-1][:4], f"{comparison['verdict']}; intervals: {', '.join(methods)}")
-    if checks:
+    run_and_compare("", "artifacts")
+    if full and checks and (work / "artifacts" / "run.json").is_file():
         step("`mlci check data`", [MLCI, "check", "data"])
         step("`mlci check model`", [MLCI, "check", "model"])
+    if sample and rows > sample:
+        # A pull request's run with data.sample: the same file, `sample` rows of it picked by row key.
+        run_and_compare(f" --sample {sample}", "pr-sampled", "--sample", str(sample))
     return out
 
 
@@ -115,6 +126,9 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=10_000_000, help="load and run only at this size (0: skip)")
     parser.add_argument("--checks", action="store_true", help="also time mlci check data / model")
     parser.add_argument("--repeats", type=int, default=1, help="median of this many runs per step")
+    parser.add_argument(
+        "--sample", type=int, default=100_000, help="also time a pull request's run on this data.sample (0: skip)"
+    )
     args = parser.parse_args()
     sizes = [(int(r), True) for r in args.rows.split(",") if r]
     if args.big and _available_gb() >= 8:
@@ -130,7 +144,7 @@ def main() -> int:
         shutil.copytree(EXAMPLE / "data", work / "data")
         for rows, full in sizes:
             print(f"{rows:,} rows ...", file=sys.stderr, flush=True)
-            for name, wall, cpu, peak, note in bench_size(rows, work, args.repeats, args.checks, full):
+            for name, wall, cpu, peak, note in bench_size(rows, work, args.repeats, args.checks, full, args.sample):
                 print(f"| {rows:,} | {name} | {wall:.1f} | {cpu:.1f} | {peak:,.0f} | {note} |", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0

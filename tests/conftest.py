@@ -17,6 +17,14 @@ from synthetic import EXAMPLE, ROOT, ProjectFactory, synthetic_frame, synthetic_
 __all__ = ["ROOT", "ProjectFactory", "synthetic_frame", "synthetic_params", "write_project"]
 
 
+@pytest.fixture(autouse=True)
+def _no_sampling_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlci run` samples on a pull request's event or MLCI_SAMPLE: tests run as a local run does, wherever
+    they run (CI sets GITHUB_EVENT_NAME); a test that wants a sample sets them itself."""
+    monkeypatch.delenv("GITHUB_EVENT_NAME", raising=False)
+    monkeypatch.delenv("MLCI_SAMPLE", raising=False)
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> ProjectFactory:
     """make_project(task="binary", frame=None, edit=None) -> params.yaml path in a fresh folder."""

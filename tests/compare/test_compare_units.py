@@ -182,3 +182,22 @@ def test_incomparable_comparison_follows_gates_incomparable() -> None:
     failed = compare.incomparable(record, record, reason, strict, "t").dump()["gate"]
     assert failed["status"] == "failed"
     assert failed["failures"] == [f"nothing was compared: {reason} (gates.incomparable: fail)"]
+
+
+def test_runs_trained_on_other_rows_are_incomparable() -> None:
+    def sampled(max_rows: int, seed: int = 42, file_rows: int = 1000) -> compare.RunRecord:
+        data = {**record.run.data.dump(), "sample": {"max_rows": max_rows, "seed": seed, "file_rows": file_rows}}
+        return _variant(record, {"data": data})
+
+    record = _variant(_record([0.2, 0.8], ["no", "yes"]))
+    assert compare.incomparable_reason(sampled(500), sampled(500, file_rows=900)) is None  # same rule, grown data
+    assert compare.incomparable_reason(sampled(500), record) == (
+        "the baseline was trained on every row, this run on a data.sample of 500 rows (seed 42);"
+        " a fair baseline is main's code trained on the same sample"
+    )
+    assert compare.incomparable_reason(record, sampled(500)) is not None
+    assert "data.sample of 600 rows" in str(compare.incomparable_reason(sampled(500), sampled(600)))
+    assert "(seed 7)" in str(compare.incomparable_reason(sampled(500), sampled(500, seed=7)))
+    # A sample at least as large as the file left no row out: both trained on every row.
+    assert compare.incomparable_reason(sampled(5000), record) is None
+    assert compare.incomparable_reason(sampled(500, file_rows=400), sampled(600, file_rows=450)) is None

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from mlci.config import Params, load_params
+from mlci.core.artifacts import RunFile, read_model
 from mlci.core.model_io import load_model_dir
 from mlci.core.progress import StageTimer
 from mlci.data.dataset import Dataset, load_dataset
+from mlci.data.sample import pick, recorded
 from mlci.data.split import split_dataset
 from mlci.training.run import run_pipeline
 
@@ -50,8 +52,12 @@ def dataset(project: Params) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def holdout(project: Params, dataset: Dataset) -> Dataset:
-    return split_dataset(dataset, project.split, classification=project.data.task == "classification").test
+def holdout(project: Params, dataset: Dataset, artifacts: Path) -> Dataset:
+    """The model's holdout rows; for a run on a `data.sample` (a pull request's), the sample's part of them."""
+    run = read_model(RunFile, artifacts / "run.json", "run `mlci run` first")
+    sample = recorded(run.data.sample)
+    keep = None if sample is None else pick(dataset, sample)
+    return split_dataset(dataset, project.split, project.data.task == "classification", keep=keep).test
 
 
 @pytest.fixture(scope="session")

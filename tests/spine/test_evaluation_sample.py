@@ -10,7 +10,7 @@ import pandas as pd
 
 from mlci.config import load_params
 from mlci.core.progress import StageTimer
-from mlci.training.evaluate import sample_positions
+from mlci.data.split import sample_positions
 from mlci.training.run import run_pipeline
 from synthetic import ProjectFactory, synthetic_frame
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from mlci.commands import Subparsers, baseline_flags, common_flags
-from mlci.config import load_params
+from mlci.config import Params, load_params
+from mlci.config.training import SampleParams
 
 
 def register(subparsers: Subparsers) -> None:
@@ -16,7 +18,35 @@ def register(subparsers: Subparsers) -> None:
         parents=[*common_flags(), baseline_flags("when given, compare with it and write report.md after the run")],
         help="train, evaluate and write artifacts (model, metrics, plots, card)",
     )
+    sampling = parser.add_mutually_exclusive_group()
+    sampling.add_argument(
+        "--sample",
+        nargs="?",
+        const="on",
+        default=None,
+        metavar="ROWS[:SEED]",
+        help="train on data.sample's sample, as a pull request run does (or on ROWS rows picked with SEED);"
+        " default: MLCI_SAMPLE (on, off, ROWS[:SEED]) if set, else data.sample.events against GITHUB_EVENT_NAME",
+    )
+    sampling.add_argument(
+        "--no-sample", dest="sample", action="store_const", const="off", help="train on every row, whatever the event"
+    )
     parser.set_defaults(func=_run)
+
+
+def _sample(args: argparse.Namespace, params: Params) -> SampleParams | None:
+    """The sample this run trains on: the flag, else MLCI_SAMPLE, else the GitHub event against data.sample."""
+    from mlci.data import sample
+
+    configured = params.data.sample
+    env = os.environ.get("MLCI_SAMPLE", "").strip()
+    if args.sample is not None:
+        request = sample.parse_request(args.sample, "--sample", configured)
+    elif env:
+        request = sample.parse_request(env, "MLCI_SAMPLE", configured)
+    else:
+        request = None
+    return sample.chosen(configured, request, os.environ.get("GITHUB_EVENT_NAME"))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -28,6 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     from mlci.training.run import run_pipeline
 
     params = load_params(args.params)
+    sample = _sample(args, params)
     timer = StageTimer()
     if args.baseline is not None:
         # Before training: a bad baseline costs no training time and leaves the artifacts folder as it was.
@@ -42,7 +73,9 @@ def _run(args: argparse.Namespace) -> int:
         with timer.stage("report"):
             chars.append(len(write_report(params, staged)[1]))
 
-    result = run_pipeline(params, args.artifacts, timer, finish=None if args.baseline is None else compare_and_report)
+    result = run_pipeline(
+        params, args.artifacts, timer, finish=None if args.baseline is None else compare_and_report, sample=sample
+    )
     value = "n/a" if result.primary_value is None else f"{result.primary_value:.4f}"
     total = sum(timer.durations.values())
     print(

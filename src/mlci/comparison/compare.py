@@ -6,8 +6,10 @@ arithmetic is in `mlci.comparison.stats`. The result is `comparison.json` (`mlci
 
 Two ways a comparison can fall short, kept apart on purpose:
 - **incomparable** (`comparable: false`): the baseline answers another question (another task, target,
-  label threshold or class set). No metric means the same on both sides, so nothing is compared and the
-  gate follows `gates.incomparable`; a pull request that changes the question can still pass.
+  label threshold or class set), or was trained on other rows than `data.sample` gave this run (main's
+  full-data model against a pull request's sample would show a regression that is only the sample). No
+  metric means the same on both sides, so nothing is compared and the gate follows `gates.incomparable`;
+  a pull request that changes the question can still pass.
 - **not like for like** (`like_for_like: false`): the same question, but the baseline model could not
   score this run's holdout rows (a column it needs is gone, a row is missing, the model rejects the
   data). Each model is then judged on its own holdout, unpaired, and the regression gate still applies.
@@ -33,7 +35,15 @@ from mlci.config import Params
 from mlci.config.report import ReportParams
 from mlci.config.training import Task
 from mlci.core import artifacts as files
-from mlci.core.artifacts import FORMAT_VERSION, ComparisonFile, MetricsFile, RunFile, read_json_object, read_model
+from mlci.core.artifacts import (
+    FORMAT_VERSION,
+    ComparisonFile,
+    DataSample,
+    MetricsFile,
+    RunFile,
+    read_json_object,
+    read_model,
+)
 from mlci.core.errors import ArtifactError, GateFailed
 from mlci.core.rowkey import row_keys
 from mlci.data.dataset import file_sha256, read_frame
@@ -129,7 +139,30 @@ def incomparable_reason(candidate: RunRecord, baseline: RunRecord) -> str | None
         return f"the baseline labels {label(_threshold(baseline))}, this run labels {label(_threshold(candidate))}"
     if candidate.task == "classification" and set(baseline.classes) != set(candidate.classes):
         return f"the baseline model predicts classes {list(baseline.classes)}, this run has {list(candidate.classes)}"
-    return None
+    return sample_difference(candidate.run.data.sample, baseline.run.data.sample)
+
+
+def _trained_on(sample: DataSample | None) -> str:
+    if sample is None:
+        return "every row"
+    return f"a data.sample of {sample.max_rows:,} rows (seed {sample.seed})"
+
+
+def sample_difference(candidate: DataSample | None, baseline: DataSample | None) -> str | None:
+    """Why two runs' training rows were not chosen alike (one sentence), or None when they were.
+
+    Alike: the same `data.sample` rule (size and seed) or none on both sides, or no row left out on either
+    side (a sample at least as large as the file is every row).
+    """
+    rule = (candidate.max_rows, candidate.seed) if candidate else None
+    if rule == ((baseline.max_rows, baseline.seed) if baseline else None):
+        return None
+    if not any(sample is not None and sample.dropped_rows for sample in (candidate, baseline)):
+        return None
+    return (
+        f"the baseline was trained on {_trained_on(baseline)}, this run on {_trained_on(candidate)};"
+        " a fair baseline is main's code trained on the same sample"
+    )
 
 
 def _ids(column: pd.Series) -> pd.Series:
@@ -301,6 +334,7 @@ def _facts(record: RunRecord) -> dict[str, Any]:
         "train_seconds": run.durations_seconds.get("train"),
         "estimator": (record.params.get("model") or {}).get("estimator"),
         "evaluation_sample": record.metrics.evaluation_sample.dump(),
+        "data_sample": None if run.data.sample is None else run.data.sample.dump(),
     }
 
 
@@ -346,6 +380,33 @@ def _intervals(
     return {name: method for name, (method, _) in found.items()}, {name: ci for name, (_, ci) in found.items()}
 
 
+def _scored(
+    candidate: RunRecord, baseline: RunRecord, baseline_on_same_rows: Scores | str, names: list[str]
+) -> tuple[Scores, str | None, dict[str, tuple[str, float]]]:
+    """(the baseline's scores, why they are not on the candidate's rows or None, the paired tests)."""
+    if isinstance(baseline_on_same_rows, Scores):
+        return baseline_on_same_rows, None, _paired_tests(names, candidate.scores, baseline_on_same_rows)
+    return baseline.scores, baseline_on_same_rows, {}
+
+
+def _gate_failures(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['name']} {'rose' if r['lower_is_better'] else 'dropped'} by {abs(r['delta']):.4g} (tolerance {r['tolerance']:g})"
+        for r in rows
+        if r["gate"] == "failed"
+    ]
+
+
+def _bootstrap_facts(report: ReportParams, paired: bool) -> dict[str, Any]:
+    return {
+        "resamples": report.bootstrap_resamples,
+        "seed": report.seed,
+        "confidence": report.confidence,
+        "paired": paired,
+        "max_rows": report.bootstrap_max_rows,
+    }
+
+
 def compare_runs(
     candidate: RunRecord,
     baseline: RunRecord,
@@ -356,17 +417,11 @@ def compare_runs(
     """The full comparison: paired when the baseline scored the candidate's rows, unpaired otherwise."""
     names = metric_list(params)
     cand_scores = candidate.scores
-    paired = isinstance(baseline_on_same_rows, Scores)
-    if isinstance(baseline_on_same_rows, Scores):
-        base_scores, reason = baseline_on_same_rows, None
-        tests = _paired_tests(names, cand_scores, base_scores)
-    else:
-        base_scores, reason = baseline.scores, baseline_on_same_rows
-        tests = {}
+    base_scores, reason, tests = _scored(candidate, baseline, baseline_on_same_rows, names)
+    paired = reason is None
     cand_points, base_points = point_metrics(cand_scores), point_metrics(base_scores)
-    report = params.report
     defined = [m for m in names if cand_points.get(m) is not None and base_points.get(m) is not None]
-    methods, intervals = _intervals(defined, cand_scores, base_scores, report, paired)
+    methods, intervals = _intervals(defined, cand_scores, base_scores, params.report, paired)
     rows = _metric_rows(
         names=names,
         candidate_points=cand_points,
@@ -376,13 +431,8 @@ def compare_runs(
         tests=tests,
         tolerances=params.gates.max_regression,
     )
-    failures = [
-        f"{r['name']} {'rose' if r['lower_is_better'] else 'dropped'} by {abs(r['delta']):.4g} (tolerance {r['tolerance']:g})"
-        for r in rows
-        if r["gate"] == "failed"
-    ]
-    primary = rows[0]
-    verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[primary["direction"]]
+    failures = _gate_failures(rows)
+    verdict = {"better": "better", "worse": "worse", "same": "no-significant-change"}[rows[0]["direction"]]
     return ComparisonFile.model_validate(
         {
             "format_version": FORMAT_VERSION,
@@ -396,13 +446,7 @@ def compare_runs(
             "task": candidate.task,
             "primary": params.metrics.primary,
             "rows_compared": {"candidate": cand_scores.rows, "baseline": base_scores.rows},
-            "bootstrap": {
-                "resamples": report.bootstrap_resamples,
-                "seed": report.seed,
-                "confidence": report.confidence,
-                "paired": paired,
-                "max_rows": report.bootstrap_max_rows,
-            },
+            "bootstrap": _bootstrap_facts(params.report, paired),
             "metrics": rows,
             "gate": {"status": "failed" if failures else "passed", "failures": failures},
             **_what_changed(candidate, baseline),

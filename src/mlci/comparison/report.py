@@ -19,7 +19,7 @@ from typing import Any, get_args
 
 from mlci.config import Params
 from mlci.core import artifacts as files
-from mlci.core.artifacts import CheckEntry, CheckStatus, CheckSummary, validate
+from mlci.core.artifacts import CheckEntry, CheckStatus, CheckSummary, DataSample, validate
 from mlci.core.errors import ArtifactError
 from mlci.metrics import BOOTSTRAP, DELONG, DELTA_METHOD, NORMAL, SUBSAMPLE_BOOTSTRAP
 
@@ -140,6 +140,22 @@ def verdict_line(comparison: Mapping[str, Any]) -> str:
 
 
 def _context(comparison: Mapping[str, Any]) -> str:
+    note = sample_note(comparison)
+    return _baseline_context(comparison) + (f"\n\n{note}" if note else "")
+
+
+def sample_note(comparison: Mapping[str, Any]) -> str:
+    """Which rows each model was trained on when `data.sample` chose them; empty when neither side used it."""
+    said = []
+    for role, who in (("candidate", "This run"), ("baseline", "The baseline")):
+        facts = comparison.get(role) or {}
+        sample = validate(DataSample, facts.get("data_sample")) if facts.get("data_sample") else None
+        if isinstance(sample, DataSample) and isinstance(facts.get("data_rows"), int):
+            said.append(f"{who} was trained on {sample.describe(facts['data_rows'])}.")
+    return " ".join(said)
+
+
+def _baseline_context(comparison: Mapping[str, Any]) -> str:
     source = cell(comparison.get("baseline_source") or "not stated", 200)
     if comparison.get("status") == "no-baseline":
         return (

@@ -5,11 +5,83 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from mlci.config.base import Section
 
 Task = Literal["classification", "regression"]
+
+# The events a workflow can be triggered by, as GITHUB_EVENT_NAME spells them (`workflow_call` is not one: a
+# called workflow sees its caller's event). Listed so a misspelt event is an error, not a sample that never runs.
+GITHUB_EVENTS = frozenset(
+    {
+        "branch_protection_rule",
+        "check_run",
+        "check_suite",
+        "create",
+        "delete",
+        "deployment",
+        "deployment_status",
+        "discussion",
+        "discussion_comment",
+        "fork",
+        "gollum",
+        "issue_comment",
+        "issues",
+        "label",
+        "merge_group",
+        "milestone",
+        "page_build",
+        "public",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_target",
+        "push",
+        "registry_package",
+        "release",
+        "repository_dispatch",
+        "schedule",
+        "status",
+        "watch",
+        "workflow_dispatch",
+        "workflow_run",
+    }
+)
+
+# Seeds below this keep the sample's hash key apart from the split's (see mlci.data.split.hash_fraction).
+MAX_SAMPLE_SEED = 10**12 - 1
+
+
+class SampleParams(Section):
+    """Train on a stable sample of the rows in some runs (pull requests by default); other runs use every row."""
+
+    rows: int = Field(
+        ge=100,
+        description="rows kept: those whose key hashes lowest under `seed` (a hash of its own, not the split's),"
+        " so the sample stays put as data grows; each kept row keeps its side of the split",
+    )
+    seed: int = Field(default=42, ge=0, le=MAX_SAMPLE_SEED, description="picks the sample (by row key)")
+    events: list[str] = Field(
+        default_factory=lambda: ["pull_request"],
+        description="GitHub events (GITHUB_EVENT_NAME) whose runs train on the sample; other events and local"
+        " runs use every row unless `mlci run --sample` or MLCI_SAMPLE asks for it",
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one GitHub event (e.g. [pull_request]), or drop data.sample")
+        unknown = [event for event in value if event not in GITHUB_EVENTS]
+        if unknown:
+            raise ValueError(
+                f"unknown GitHub event {unknown[0]!r}; events are spelt as GITHUB_EVENT_NAME gives them"
+                " (pull_request, push, merge_group, workflow_dispatch, schedule, ...)"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("events must be unique")
+        return value
 
 
 class DataParams(Section):
@@ -33,6 +105,20 @@ class DataParams(Section):
     categorical: list[str] | None = Field(
         default=None, description="categorical features; inferred from dtype (text columns) when omitted"
     )
+    sample: SampleParams | None = Field(
+        default=None,
+        description="pull requests train and compare on a stable sample of this many rows, main on every row"
+        " (docs/run.md); omitted or null: every run uses every row",
+    )
+
+    @model_serializer(mode="wrap")
+    def _sample_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent, not null, when unset: params.json and the params hash of a project without a sample stay
+        # what they are, so main's older runs still compare key by key.
+        payload: dict[str, Any] = handler(self)
+        if payload.get("sample") is None:
+            payload.pop("sample", None)
+        return payload
 
     @model_validator(mode="after")
     def _threshold_only_for_classification(self) -> DataParams:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -211,6 +211,21 @@ class _File(BaseModel):
         return self.model_dump(mode="json")
 
 
+class _OmitsNull(_File):
+    """A file part whose `omit_when_null` keys are written only when set, so adding an optional fact leaves
+    every file without it byte-identical, and a file without the key reads as unset."""
+
+    omit_when_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        payload: dict[str, Any] = handler(self)
+        for key in self.omit_when_null:
+            if payload.get(key) is None:
+                payload.pop(key, None)
+        return payload
+
+
 def _known_version(version: int) -> int:
     if version > FORMAT_VERSION:
         raise ValueError(
@@ -234,10 +249,35 @@ class Rows(_File):
     test: int
 
 
-class DataFacts(_File):
+class DataSample(_File):
+    """The `data.sample` a run trained on: the rows whose key hashes lowest under `seed`, at most `max_rows` of
+    the file's `file_rows` (the run's `rows` count what it kept)."""
+
+    max_rows: int
+    seed: int
+    file_rows: int
+
+    @property
+    def dropped_rows(self) -> bool:
+        return self.file_rows > self.max_rows
+
+    def describe(self, kept: int) -> str:
+        """How the run's `kept` rows were chosen, as the model card and the PR report say it."""
+        if not self.dropped_rows:
+            return f"every row of the file ({self.file_rows:,}; `data.sample` allows up to {self.max_rows:,})"
+        return (
+            f"a sample of {kept:,} of the file's {self.file_rows:,} rows (`data.sample`: the rows whose key hashes"
+            f" lowest under seed {self.seed}; `main` trains on every row)"
+        )
+
+
+class DataFacts(_OmitsNull):
     path: str
-    sha256: str
+    sha256: str  # the whole file's, sampled or not
     rows: Rows
+    sample: DataSample | None = None
+
+    omit_when_null = ("sample",)  # written only for a run on a data.sample
 
 
 class Features(_File):
@@ -304,7 +344,7 @@ def _norm(text: str) -> str:
     return text.strip().lower().replace("_", "-").replace(" ", "-")
 
 
-class CheckEntry(_File):
+class CheckEntry(_OmitsNull):
     """One condition's verdict, or one check that did not run."""
 
     check: str  # deepchecks class name, `column:<name>` for schema, `gates.min.<metric>`
@@ -315,12 +355,7 @@ class CheckEntry(_File):
     optional: bool = False  # a not-run optional check does not fail its suite
     hint: str | None = None  # only on a failure whose usual cause mlci knows
 
-    @model_serializer(mode="wrap")
-    def _hint_only_when_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        payload: dict[str, Any] = handler(self)
-        if payload.get("hint") is None:
-            payload.pop("hint", None)
-        return payload
+    omit_when_null = ("hint",)
 
 
 class CheckSummary(_File):
@@ -396,7 +431,7 @@ class IncomparableGate(Gate):
     incomparable: Literal["pass", "fail"]
 
 
-class RunFacts(_File):
+class RunFacts(_OmitsNull):
     """One run as the comparison records it (either side)."""
 
     commit: str | None
@@ -409,6 +444,9 @@ class RunFacts(_File):
     train_seconds: Number | None
     estimator: str | None
     evaluation_sample: EvaluationSample | None
+    data_sample: DataSample | None = None
+
+    omit_when_null = ("data_sample",)
 
 
 class DataChange(_File):

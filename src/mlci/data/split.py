@@ -12,6 +12,10 @@ from mlci.config.training import SplitParams
 from mlci.core.errors import DataError
 from mlci.data.dataset import Dataset
 
+# The split's hash key prefix; other seeded picks by row key pass their own, so the same seed never makes two
+# picks line up (the lowest-hashing rows of the split's hash are exactly its holdout).
+SPLIT_SALT = "mlci"
+
 
 @dataclass(frozen=True)
 class Split:
@@ -19,11 +23,24 @@ class Split:
     test: Dataset
 
 
-def hash_fraction(ids: pd.Series, seed: int) -> npt.NDArray[np.float64]:
-    """A uniform number in [0, 1) per id, fixed by (seed, id) alone: same on every machine and run."""
-    key = f"mlci{seed:012d}"[-16:]
+def hash_fraction(ids: pd.Series, seed: int, salt: str = SPLIT_SALT) -> npt.NDArray[np.float64]:
+    """A uniform number in [0, 1) per id, fixed by (salt, seed, id) alone: same on every machine and run."""
+    key = f"{salt}{seed:012d}"[-16:]
     hashed = pd.util.hash_pandas_object(ids.astype(str), index=False, hash_key=key).to_numpy(dtype=np.uint64)
     return (hashed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def sample_positions(ids: pd.Series, rows: int, seed: int, salt: str = SPLIT_SALT) -> npt.NDArray[np.intp] | None:
+    """Positions (ascending) of the `rows` rows whose key hashes lowest under `seed`; None when all fit.
+
+    Chosen by key, not by position: as rows are added, an old row can leave the sample (a new one hashed
+    lower) but no old row outside it ever enters, and reordering the file changes nothing.
+    """
+    if len(ids) <= rows:
+        return None
+    fraction = hash_fraction(ids, seed, salt)
+    chosen = np.argpartition(fraction, rows - 1)[:rows]
+    return np.sort(chosen).astype(np.intp)
 
 
 def holdout_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bool) -> npt.NDArray[np.bool_]:
@@ -39,8 +56,14 @@ def holdout_mask(ids: pd.Series, y: pd.Series, params: SplitParams, stratify: bo
     return mask
 
 
-def split_dataset(data: Dataset, params: SplitParams, classification: bool) -> Split:
+def split_dataset(
+    data: Dataset, params: SplitParams, classification: bool, keep: npt.NDArray[np.intp] | None = None
+) -> Split:
+    """Train and holdout rows; with `keep`, only those positions. The sides are decided on every row first, so
+    a kept row is on the side it has in a run on all the data (a sampled holdout is part of the full one)."""
     mask = holdout_mask(data.ids, data.y, params, stratify=params.stratify and classification)
+    if keep is not None:
+        data, mask = data.take(keep), mask[keep]
     test_rows, train_rows = int(mask.sum()), int((~mask).sum())
     if test_rows == 0 or train_rows == 0:
         side = "test" if test_rows == 0 else "train"

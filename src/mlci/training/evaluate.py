@@ -11,7 +11,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from mlci import metrics
-from mlci.data.split import hash_fraction
 from mlci.metrics.spec import Scores
 
 DECIMALS = 10
@@ -46,19 +45,6 @@ class Predictions:
             proba=None if self.proba is None else self.proba[positions],
             classes=self.classes,
         )
-
-
-def sample_positions(ids: pd.Series, rows: int, seed: int) -> npt.NDArray[np.intp] | None:
-    """Positions (ascending) of the `rows` rows whose key hashes lowest under `seed`; None when all fit.
-
-    Chosen by key, not by position: the same rows stay in the sample when rows are added or reordered,
-    so importance and plots move only when the model does.
-    """
-    if len(ids) <= rows:
-        return None
-    fraction = hash_fraction(ids, seed)
-    chosen = np.argpartition(fraction, rows - 1)[:rows]
-    return np.sort(chosen).astype(np.intp)
 
 
 def _clean(value: float | None) -> float | None:
