@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,93 @@ def test_fetch_baseline_retrains_the_base_commit(run_script: Runner, fakes: Path
     assert found["found"] == "true" and found["source"].startswith(f"main at {base[:12]} retrained")
     assert (main_repo / ".artifacts-baseline" / "metrics.json").read_text().strip() == '{"at": "base"}'
     assert len(git(main_repo, "worktree", "list").splitlines()) == 1, "the temporary worktree is removed"
+
+
+SAMPLE = {"max_rows": 100000, "seed": 42, "file_rows": 1000000}
+# A `make run` as mlci's: records the MLCI_SAMPLE it was given, and the sample in run.json ("off": none).
+SAMPLING_RUN = """run:
+\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json && echo "$$MLCI_SAMPLE" > $(OUT)/mlci-sample.txt
+\tif [ "$$MLCI_SAMPLE" != off ]; then printf '{"data": {"sample": {"max_rows": %s, "seed": %s, "file_rows": 1000000}}}' $$(echo "$$MLCI_SAMPLE" | tr : ' ') > $(OUT)/run.json; fi
+"""
+# An mlci from before data.sample: ignores MLCI_SAMPLE and trains on every row.
+UNSAMPLED_RUN = (
+    "run:\n\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json && echo '{\"data\": {}}' > $(OUT)/run.json\n"
+)
+
+
+def run_json(sample: dict[str, int] | None) -> str:
+    return json.dumps({"data": {"rows": {"total": 1}, **({"sample": sample} if sample else {})}})
+
+
+def sampling_repo(tmp_path: Path, makefile: str) -> Path:
+    """A repository whose base commit (main) has `makefile`, checked out on a pull request's commit, with the
+    candidate's artifacts/ (trained on SAMPLE) next to it, as the report job has them."""
+    repo = tmp_path / "sampling"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "Makefile").write_text(makefile)
+    git(repo, "add", "Makefile")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "README").write_text("pr\n")
+    git(repo, "add", "README")
+    git(repo, "commit", "-q", "-m", "pr")
+    (repo / "artifacts").mkdir()
+    (repo / "artifacts" / "run.json").write_text(run_json(SAMPLE))
+    return repo
+
+
+def fetch_from_main_run(run_script: Runner, fakes: Path, repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """fetch-baseline.sh in `repo` for its main, whose main.yml run 123 uploaded what the fake store holds."""
+    return run_script(
+        "fetch-baseline.sh",
+        cwd=repo,
+        BASELINE_COMMIT=git(repo, "rev-parse", "main"),
+        FAKE_RUN_ID="123",
+        FAKE_ARTIFACTS=str(fakes / "artifacts-store"),
+        GITHUB_OUTPUT=str(fakes / "out"),
+        **env,
+    )
+
+
+def test_fetch_baseline_retrains_main_on_the_pull_requests_sample(run_script: Runner, fakes: Path) -> None:
+    """main's artifacts are trained on every row: a sampled pull request gets main's code on the same sample."""
+    repo = sampling_repo(fakes, SAMPLING_RUN)
+    base = git(repo, "rev-parse", "main")
+    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(None)})
+    result = fetch_from_main_run(run_script, fakes, repo, GITHUB_EVENT_NAME="pull_request")
+    assert result.returncode == 0, result.stderr
+    assert "trained on every row, this run on data.sample 100000:42" in result.stderr
+    found = outputs(fakes / "out")
+    assert found["found"] == "true"
+    assert found["source"] == f"main at {base[:12]} retrained on the same data.sample as this run (100000:42)"
+    baseline = repo / ".artifacts-baseline"
+    assert (baseline / "mlci-sample.txt").read_text().strip() == "100000:42"
+    assert json.loads((baseline / "run.json").read_text())["data"]["sample"] == SAMPLE
+
+
+def test_fetch_baseline_takes_mains_artifact_trained_on_the_same_sample(run_script: Runner, fakes: Path) -> None:
+    repo = sampling_repo(fakes, SAMPLING_RUN)
+    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(SAMPLE)})
+    result = fetch_from_main_run(run_script, fakes, repo)
+    assert result.returncode == 0, result.stderr
+    assert outputs(fakes / "out")["source"].startswith("artifacts of main.yml run 123")
+    assert not (repo / ".artifacts-baseline" / "mlci-sample.txt").exists(), "nothing retrained"
+
+
+def test_fetch_baseline_says_when_main_cannot_train_on_the_sample(run_script: Runner, fakes: Path) -> None:
+    repo = sampling_repo(fakes, UNSAMPLED_RUN)
+    base = git(repo, "rev-parse", "main")
+    result = run_script(
+        "fetch-baseline.sh", cwd=repo, BASELINE_COMMIT=base, FAKE_RUN_ID="", GITHUB_OUTPUT=str(fakes / "out")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "did not train on data.sample 100000:42" in result.stderr
+    assert outputs(fakes / "out") == {
+        "found": "true",
+        "source": f"main at {base[:12]} retrained, but not on this run's data.sample (100000:42)",
+        "dir": ".artifacts-baseline",
+    }
 
 
 def test_fetch_baseline_falls_back_when_the_artifact_expired(run_script: Runner, fakes: Path, main_repo: Path) -> None:
