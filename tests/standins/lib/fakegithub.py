@@ -279,27 +279,33 @@ class Server:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
                 with state.lock:
-                    if self.path.startswith("/_fake/"):
-                        tool = self.path.removeprefix("/_fake/")
-                        argv = [str(a) for a in (body or {}).get("argv", [])]
-                        state.calls.append(" ".join([tool, *argv]))
-                        status, answer = 200, gh(state, argv) if tool == "gh" else tool_call(state, tool, argv)
-                    elif self.headers.get("Authorization") != f"Bearer {state.token}":
-                        state.calls.append(f"{self.command} {self.path} (no valid token)")
-                        status, answer = 401, {"message": "Bad credentials"}
-                    else:
-                        state.calls.append(f"{self.command} {self.path}")
-                        status, answer = rest(state, self.command, self.path, body)
-                        if status == 404:
-                            state.unhandled.append(f"{self.command} {self.path}")
+                    try:
+                        status, answer = self._answer(json.loads(raw) if raw else None)
+                    except Exception as exc:  # a fake that breaks is a recorded failure, not a silent hang
+                        state.unhandled.append(f"{self.command} {self.path}: the fake failed: {exc!r}")
+                        status, answer = 500, {"message": f"fake GitHub error: {exc!r}"}
                 data = json.dumps(answer).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _answer(self, body: Any) -> tuple[int, Any]:
+                if self.path.startswith("/_fake/"):
+                    tool = self.path.removeprefix("/_fake/")
+                    argv = [str(a) for a in (body or {}).get("argv", [])]
+                    state.calls.append(" ".join([tool, *argv]))
+                    return 200, gh(state, argv) if tool == "gh" else tool_call(state, tool, argv)
+                if self.headers.get("Authorization") != f"Bearer {state.token}":
+                    state.calls.append(f"{self.command} {self.path} (no valid token)")
+                    return 401, {"message": "Bad credentials"}
+                state.calls.append(f"{self.command} {self.path}")
+                status, answer = rest(state, self.command, self.path, body)
+                if status == 404:
+                    state.unhandled.append(f"{self.command} {self.path}")
+                return status, answer
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815 - http.server's names
 
