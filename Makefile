@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= artifacts
 
-.PHONY: help setup run test lint format typecheck pytest bench clean compare report docs
+.PHONY: help setup setup-core run test lint format typecheck pytest bench clean compare report docs
 .PHONY: image image-smoke serve requirements-serve bench-serve base-standin
 
 help: ## list the tasks
@@ -21,10 +21,15 @@ help: ## list the tasks
 	@$(PYTHON) -m venv .tools
 	@.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# A .venv kept for months is byte-compiled once, ahead; a CI job's lives as long as the job and imports a fraction of
+# it, so the setup action passes COMPILE_BYTECODE=0 (each module then compiles on its first import).
+COMPILE_BYTECODE ?= 1
+UV_COMPILE := $(if $(filter 1,$(COMPILE_BYTECODE)),--compile-bytecode)
+
 # One line instead of one per package: the progress that matters is mlci's own.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@echo "setup: creating $(VENV) from uv.lock (uv sync --frozen) ..."
-	@start=$$(date +%s); $(UV) sync --frozen --all-extras --compile-bytecode --quiet; \
+	@start=$$(date +%s); $(UV) sync --frozen --all-extras $(UV_COMPILE) --quiet; \
 	  echo "setup: $$($(BIN)/python -c 'import importlib.metadata as m; print(len(list(m.distributions())))') packages in $$(( $$(date +%s) - start ))s"
 	@touch $@
 
@@ -36,29 +41,31 @@ CHECKS_PYTHON ?= 3.11
 $(CHECKS_VENV)/.synced: checks-env/pyproject.toml checks-env/uv.lock | $(UV)
 	@echo "setup: creating $(CHECKS_VENV) (deepchecks) from checks-env/uv.lock ..."
 	@start=$$(date +%s); UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CHECKS_VENV) $(UV) sync --project checks-env --frozen \
-	  --python $(CHECKS_PYTHON) --compile-bytecode --quiet; \
+	  --python $(CHECKS_PYTHON) $(UV_COMPILE) --quiet; \
 	  echo "setup: $(CHECKS_VENV) in $$(( $$(date +%s) - start ))s"
 	@touch $@
 
-setup: $(VENV)/.synced $(CHECKS_VENV)/.synced ## create .venv and .venv-checks (deepchecks) from their locks (uv sync --frozen)
+setup-core: $(VENV)/.synced ## create .venv alone (everything but deepchecks: lint, types, training, serving)
+
+setup: setup-core $(CHECKS_VENV)/.synced ## create .venv and .venv-checks (deepchecks) from their locks (uv sync --frozen)
 
 run: setup ## train, evaluate and write artifacts/ on the bundled data
 	$(BIN)/mlci run --out $(OUT)
 
-lint: setup ## ruff lint and format check; the package layering (import-linter contracts in pyproject.toml)
+lint: setup-core ## ruff lint and format check; the package layering (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports --no-cache
 
-format: setup ## apply ruff fixes and formatting
+format: setup-core ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
 
 # On .venv's Python (the lowest supported): argparse 3.13 formats an option's aliases differently.
-docs: setup ## regenerate the generated parts of docs/cli.md (every command's --help, every make target) with cog
+docs: setup-core ## regenerate the generated parts of docs/cli.md (every command's --help, every make target) with cog
 	PYTHONPATH=scripts $(BIN)/cog -r docs/cli.md
 
-typecheck: setup ## mypy --strict on src/
+typecheck: setup-core ## mypy --strict on src/
 	$(BIN)/mypy
 
 pytest: setup ## the test suite with the coverage gate
@@ -104,7 +111,7 @@ govern: setup ## evaluate the governance policy on $(OUT)/ -> governance.json (e
 HADOLINT_THRESHOLD ?= warning
 CI_BASELINE := .artifacts-baseline
 
-lint-workflows: setup ## zizmor (auditor, offline), actionlint + shellcheck, check-jsonschema, hadolint: 0 findings
+lint-workflows: setup-core ## zizmor (auditor, offline), actionlint + shellcheck, check-jsonschema, hadolint: 0 findings
 	$(BIN)/zizmor --offline --strict-collection --persona=auditor --no-progress .github/
 	test -x $(BIN)/shellcheck
 	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck
