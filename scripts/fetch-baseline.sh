@@ -34,19 +34,8 @@ mkdir -p "$(dirname "$BASELINE_DIR")"
 abs_dir="$(cd "$(dirname "$BASELINE_DIR")" && pwd)/$(basename "$BASELINE_DIR")"
 under_test=${GITHUB_SHA:-$(git rev-parse --verify --quiet HEAD || true)}
 
-# The data.sample a run folder was trained on, as MLCI_SAMPLE spells it (ROWS:SEED), or "off" for every row (also
-# when run.json has no sample or is missing: main's artifacts and runs of an mlci without data.sample).
-sample_of() {
-  python3 - "$1/run.json" <<'PY'
-import json, sys
-try:
-    with open(sys.argv[1], encoding="utf-8") as handle:
-        sample = (json.load(handle).get("data") or {}).get("sample")
-    print(f"{int(sample['max_rows'])}:{int(sample['seed'])}")
-except (OSError, ValueError, TypeError, KeyError, AttributeError):
-    print("off")
-PY
-}
+# The data.sample a run folder was trained on, as MLCI_SAMPLE spells it (ROWS:SEED), or "off" for every row.
+sample_of() { mlci records sample "$1"; }
 rows_of() { if [[ "$1" == off ]]; then echo "every row"; else echo "data.sample $1"; fi; }
 wanted=$(sample_of "$CANDIDATE_DIR")
 

@@ -182,6 +182,28 @@ def test_a_pull_request_run_trains_on_the_sample_and_records_it(
     assert pr_holdout < set(pd.read_csv(full / "predictions.csv")["id"])
 
 
+def test_records_sample_tells_scripts_which_rows_a_run_folder_trained_on(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fetch-baseline.sh compares main's artifact with the pull request's run through this line, and hands it to
+    MLCI_SAMPLE to retrain main's code on the same rows."""
+    params = _sampled_project(make_project)
+    assert _run(params, "pr", "--sample") == 0 and _run(params, "full") == 0
+    capsys.readouterr()
+
+    def sample_of(folder: Path) -> tuple[int, str, str]:
+        code = main(["records", "sample", str(folder)])
+        out, err = capsys.readouterr()
+        return code, out.strip(), err
+
+    assert sample_of(params.parent / "pr") == (0, "500:3", "")
+    assert sample_of(params.parent / "full") == (0, "off", "")
+    assert sample_of(params.parent / "nothing-here") == (0, "off", "")  # no run.json: nothing was trained there
+    (params.parent / "full" / "run.json").write_text('{"format_version": 1}', encoding="utf-8")
+    code, out, err = sample_of(params.parent / "full")
+    assert (code, out) == (2, "") and "run.json" in err and "Traceback" not in err
+
+
 def test_a_local_run_reproduces_the_pull_request_run(
     make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,11 +38,11 @@ case "$1 $2" in
 esac
 exit 0
 """
-# The commands that only check and read local files (`mlci records read`, `mlci image ref`) are the real mlci,
+# The commands that only check and read local files (`mlci records read|sample`, `mlci image ref`) are the real mlci,
 # unlogged. `mlci records pull` writes the records the registry holds for the image ($FAKE_RECORDS/<tag>/) into
 # --out, or refuses with mlci's one line and exit 1 when that image has none; every other call is FAKE_TOOL's.
 FAKE_MLCI = r"""#!/usr/bin/env bash
-case "$1 $2" in "records read" | "image ref") exec "$FAKE_REAL_MLCI" "$@" ;; esac
+case "$1 $2" in "records read" | "records sample" | "image ref") exec "$FAKE_REAL_MLCI" "$@" ;; esac
 printf 'mlci %s\n' "$*" >>"$FAKE_LOG"
 if [[ "$1 $2" == "records pull" ]]; then
   while (($#)); do case "$1" in --tag) tag=$2; shift ;; --out) out=$2; shift ;; esac; shift; done

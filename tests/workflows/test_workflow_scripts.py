@@ -127,27 +127,38 @@ def test_fetch_baseline_retrains_the_base_commit(run_script: Runner, fakes: Path
 
 SAMPLE = {"max_rows": 100000, "seed": 42, "file_rows": 1000000}
 # A `make run` as mlci's: records the MLCI_SAMPLE it was given, and the sample in run.json ("off": none).
+# `make run` of the base commit, faked: metrics.json, the MLCI_SAMPLE it was given, and the run.json of a run on
+# that sample (RUNS/<ROWS:SEED>.json, RUNS/off.json for every row).
 SAMPLING_RUN = """run:
-\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json && echo "$$MLCI_SAMPLE" > $(OUT)/mlci-sample.txt
-\tif [ "$$MLCI_SAMPLE" != off ]; then printf '{"data": {"sample": {"max_rows": %s, "seed": %s, "file_rows": 1000000}}}' $$(echo "$$MLCI_SAMPLE" | tr : ' ') > $(OUT)/run.json; fi
+\tmkdir -p $(OUT) && echo '{{}}' > $(OUT)/metrics.json && echo "$$MLCI_SAMPLE" > $(OUT)/mlci-sample.txt
+\tcp {runs}/$$MLCI_SAMPLE.json $(OUT)/run.json
 """
 # An mlci from before data.sample: ignores MLCI_SAMPLE and trains on every row.
-UNSAMPLED_RUN = (
-    "run:\n\tmkdir -p $(OUT) && echo '{}' > $(OUT)/metrics.json && echo '{\"data\": {}}' > $(OUT)/run.json\n"
-)
+UNSAMPLED_RUN = """run:
+\tmkdir -p $(OUT) && echo '{{}}' > $(OUT)/metrics.json && cp {runs}/off.json $(OUT)/run.json
+"""
 
 
-def run_json(sample: dict[str, int] | None) -> str:
-    return json.dumps({"data": {"rows": {"total": 1}, **({"sample": sample} if sample else {})}})
+def run_json(trained_run: Path, sample: dict[str, int] | None) -> str:
+    """The session's real run.json, saying it trained on `sample` (None: every row)."""
+    run = json.loads((trained_run / "run.json").read_text(encoding="utf-8"))
+    run["data"].pop("sample", None)
+    if sample:
+        run["data"]["sample"] = sample
+    return json.dumps(run)
 
 
-def sampling_repo(tmp_path: Path, makefile: str) -> Path:
+def sampling_repo(tmp_path: Path, makefile: str, trained_run: Path) -> Path:
     """A repository whose base commit (main) has `makefile`, checked out on a pull request's commit, with the
     candidate's artifacts/ (trained on SAMPLE) next to it, as the report job has them."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "off.json").write_text(run_json(trained_run, None))
+    (runs / f"{SAMPLE['max_rows']}:{SAMPLE['seed']}.json").write_text(run_json(trained_run, SAMPLE))
     repo = tmp_path / "sampling"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    (repo / "Makefile").write_text(makefile)
+    (repo / "Makefile").write_text(makefile.format(runs=runs))
     git(repo, "add", "Makefile")
     git(repo, "commit", "-q", "-m", "base")
     git(repo, "checkout", "-q", "-b", "pr")
@@ -155,7 +166,7 @@ def sampling_repo(tmp_path: Path, makefile: str) -> Path:
     git(repo, "add", "README")
     git(repo, "commit", "-q", "-m", "pr")
     (repo / "artifacts").mkdir()
-    (repo / "artifacts" / "run.json").write_text(run_json(SAMPLE))
+    (repo / "artifacts" / "run.json").write_text(run_json(trained_run, SAMPLE))
     return repo
 
 
@@ -172,11 +183,13 @@ def fetch_from_main_run(run_script: Runner, fakes: Path, repo: Path, **env: str)
     )
 
 
-def test_fetch_baseline_retrains_main_on_the_pull_requests_sample(run_script: Runner, fakes: Path) -> None:
+def test_fetch_baseline_retrains_main_on_the_pull_requests_sample(
+    run_script: Runner, fakes: Path, trained_run: Path
+) -> None:
     """main's artifacts are trained on every row: a sampled pull request gets main's code on the same sample."""
-    repo = sampling_repo(fakes, SAMPLING_RUN)
+    repo = sampling_repo(fakes, SAMPLING_RUN, trained_run)
     base = git(repo, "rev-parse", "main")
-    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(None)})
+    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(trained_run, None)})
     result = fetch_from_main_run(run_script, fakes, repo, GITHUB_EVENT_NAME="pull_request")
     assert result.returncode == 0, result.stderr
     assert "trained on every row, this run on data.sample 100000:42" in result.stderr
@@ -188,17 +201,21 @@ def test_fetch_baseline_retrains_main_on_the_pull_requests_sample(run_script: Ru
     assert json.loads((baseline / "run.json").read_text())["data"]["sample"] == SAMPLE
 
 
-def test_fetch_baseline_takes_mains_artifact_trained_on_the_same_sample(run_script: Runner, fakes: Path) -> None:
-    repo = sampling_repo(fakes, SAMPLING_RUN)
-    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(SAMPLE)})
+def test_fetch_baseline_takes_mains_artifact_trained_on_the_same_sample(
+    run_script: Runner, fakes: Path, trained_run: Path
+) -> None:
+    repo = sampling_repo(fakes, SAMPLING_RUN, trained_run)
+    artifact(fakes, "mlci-artifacts-main", {"metrics.json": "{}", "run.json": run_json(trained_run, SAMPLE)})
     result = fetch_from_main_run(run_script, fakes, repo)
     assert result.returncode == 0, result.stderr
     assert outputs(fakes / "out")["source"].startswith("artifacts of main.yml run 123")
     assert not (repo / ".artifacts-baseline" / "mlci-sample.txt").exists(), "nothing retrained"
 
 
-def test_fetch_baseline_says_when_main_cannot_train_on_the_sample(run_script: Runner, fakes: Path) -> None:
-    repo = sampling_repo(fakes, UNSAMPLED_RUN)
+def test_fetch_baseline_says_when_main_cannot_train_on_the_sample(
+    run_script: Runner, fakes: Path, trained_run: Path
+) -> None:
+    repo = sampling_repo(fakes, UNSAMPLED_RUN, trained_run)
     base = git(repo, "rev-parse", "main")
     result = run_script(
         "fetch-baseline.sh", cwd=repo, BASELINE_COMMIT=base, FAKE_RUN_ID="", GITHUB_OUTPUT=str(fakes / "out")

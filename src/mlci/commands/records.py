@@ -1,4 +1,5 @@
-"""`mlci records image|push|pull|read`: the release records attached to the image digest in the registry."""
+"""`mlci records image|push|pull|read|sample`: the records scripts and workflows read and write, so no script parses
+JSON itself; most are the release records attached to the image digest in the registry."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def register(subparsers: Subparsers) -> None:
     read.add_argument("--commit", required=True, help="the full 40-hex commit being released")
     read.set_defaults(func=_read)
 
+    sample = actions.add_parser(
+        "sample",
+        help="print the data.sample a run folder's model was trained on, as MLCI_SAMPLE spells it (ROWS:SEED), or off",
+    )
+    sample.add_argument("folder", type=Path, metavar="DIR", help="an artifacts folder of `mlci run`")
+    sample.set_defaults(func=_sample)
+
 
 def _image(args: argparse.Namespace) -> int:
     from mlci.release import records
@@ -86,4 +94,11 @@ def _read(args: argparse.Namespace) -> int:
     if args.github_output:
         write_github_output({"image": record.image, "digest": record.digest})
     print(f"{record.commit} -> {record.image}@{record.digest}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from mlci.data import sample
+
+    print(sample.of_run_folder(args.folder))
     return 0

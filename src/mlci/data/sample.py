@@ -10,12 +10,14 @@ so each kept row keeps the side it has in a full run, and the sampled holdout is
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
 from mlci.config.training import SampleParams
+from mlci.core import artifacts as files
 from mlci.core.artifacts import DataSample
 from mlci.core.errors import ConfigError
 from mlci.data.dataset import Dataset
@@ -85,3 +87,13 @@ def pick(data: Dataset, sample: SampleParams) -> npt.NDArray[np.intp] | None:
 def recorded(sample: DataSample | None) -> SampleParams | None:
     """The sample a run's `run.json` says it trained on, to pick the same rows again (None: every row)."""
     return None if sample is None else SampleParams(rows=sample.max_rows, seed=sample.seed)
+
+
+def of_run_folder(folder: Path) -> str:
+    """The sample a run folder's model was trained on, as MLCI_SAMPLE spells it (ROWS:SEED), or `off` for every
+    row: also when the folder has no run.json (nothing trained there, so nothing was sampled)."""
+    path = folder / files.RUN
+    if not path.is_file():
+        return "off"
+    sample = recorded(files.read_model(files.RunFile, path, "not written by `mlci run`?").data.sample)
+    return "off" if sample is None else spec(sample)
