@@ -39,7 +39,7 @@ def test_results_become_outcomes_and_a_raising_check_fails_alone() -> None:
 
     checks = {"Accuracy": accuracy, "Broken": broken, "PerClass": per_class}
     outcomes = custom_outcomes(checks, model, train, test, "classification")
-    assert [(o.check, o.header, o.condition, o.status) for o in outcomes] == [
+    assert [(o.check, o.name, o.condition, o.status) for o in outcomes] == [
         ("Accuracy", "Holdout accuracy", "accuracy >= 0.9", "passed"),
         ("Broken", "Broken", None, "failed"),
         ("PerClass", "PerClass", "no predicted", "failed"),

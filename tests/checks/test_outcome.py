@@ -7,10 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
+from mlci.checks.outcome import SuiteSummary, write_summary
+from mlci.core.artifacts import CheckEntry, CheckStatus
 
 
-def _summary(*outcomes: Outcome, fail_on_warning: bool = False, rows: int = 100, sampled: int = 100) -> SuiteSummary:
+def Outcome(  # noqa: N802 -- reads like the entry it builds
+    check: str, name: str, condition: str | None, status: CheckStatus, value: str, **extra: object
+) -> CheckEntry:
+    return CheckEntry.model_validate(
+        {"check": check, "name": name, "condition": condition, "status": status, "value": value, **extra}
+    )
+
+
+def _summary(*outcomes: CheckEntry, fail_on_warning: bool = False, rows: int = 100, sampled: int = 100) -> SuiteSummary:
     return SuiteSummary(
         suite="data_integrity",
         command="mlci check data",
@@ -42,7 +51,7 @@ NOT_RUN = Outcome("IdentifierLabelCorrelation", "Identifier", None, "not-run", "
         (Outcome("X", "X", None, "not-run", "crashed", optional=True), False, False),
     ],
 )
-def test_what_fails(outcome: Outcome, fail_on_warning: bool, fails: bool) -> None:
+def test_what_fails(outcome: CheckEntry, fail_on_warning: bool, fails: bool) -> None:
     assert outcome.gates(fail_on_warning) is fails
     assert _summary(outcome, fail_on_warning=fail_on_warning).passed is not fails
 

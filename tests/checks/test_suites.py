@@ -230,14 +230,35 @@ def test_checks_python_comes_from_the_environment_or_fails_in_one_line(
         checks_python()
 
 
+def _writes_result(folder: Path, result: str) -> str:
+    """A stand-in interpreter that answers `python -I runner.py JOB_DIR` with this result.json."""
+    script = folder / "fake-python"
+    (folder / "result.json").write_text(result)
+    script.write_text(f'#!/bin/sh\ncp "{folder / "result.json"}" "$3/result.json"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
 @pytest.mark.parametrize(
     ("python", "message"),
-    [("/nonexistent/python", "no such interpreter"), ("/bin/false", "the deepchecks runner failed (exit 1)")],
+    [
+        ("/nonexistent/python", "no such interpreter"),
+        ("/bin/false", "the deepchecks runner failed (exit 1)"),
+        ('{"suites": [{"suite": "drift"}]}', "the deepchecks runner wrote an unreadable result"),
+        ('{"config_errors": [{"key": 3}]}', "the deepchecks runner wrote an unreadable result"),
+    ],
 )
 def test_a_broken_checks_environment_is_one_line_exit_2(
-    make_project: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], python: str, message: str
+    make_project: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    python: str,
+    message: str,
 ) -> None:
     params = make_project("binary")
+    if python.startswith("{"):
+        python = _writes_result(tmp_path, python)
     monkeypatch.setenv("MLCI_CHECKS_PYTHON", python)
     code = main(
         [
@@ -251,7 +272,8 @@ def test_a_broken_checks_environment_is_one_line_exit_2(
             str(params.parent / "artifacts"),
         ]
     )
-    assert code == 2 and message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
     assert not (params.parent / "artifacts").exists()
 
 

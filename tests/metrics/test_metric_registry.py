@@ -18,6 +18,7 @@ from mlci.comparison import stats
 from mlci.comparison.report import number
 from mlci.config import load_params
 from mlci.config.gates import GatesParams
+from mlci.core.artifacts import read_metrics
 from mlci.core.errors import ConfigError
 from mlci.governance.rules import metric_floor
 from mlci.metrics.spec import DELONG, Metric, Scores, mean_of_rows
@@ -81,10 +82,11 @@ def test_a_registered_metric_is_evaluated_gated_compared_and_reported(mse_regist
     # Gates and governance read its direction: for a loss the floor is a ceiling.
     value = recorded["metrics"]["mse"]
     above, below = GatesParams(min={"mse": value * 1.1}), GatesParams(min={"mse": value * 0.9})
-    assert [o.status for o in gate_outcomes(above, recorded)] == ["passed"]
-    assert [o.status for o in gate_outcomes(below, recorded)] == ["failed"]
-    assert metric_floor(recorded, "mse", value * 1.1).status == "passed"
-    assert metric_floor(recorded, "mse", value * 0.9).status == "failed"
+    read = read_metrics(tmp_path / "base")
+    assert [o.status for o in gate_outcomes(above, read)] == ["passed"]
+    assert [o.status for o in gate_outcomes(below, read)] == ["failed"]
+    assert metric_floor(read, "mse", value * 1.1).status == "passed"
+    assert metric_floor(read, "mse", value * 0.9).status == "failed"
 
     # A much weaker candidate, compared on the same rows with an interval (above report.bootstrap_max_rows
     # the paired normal interval of a mean of per-row losses), and shown in the report.

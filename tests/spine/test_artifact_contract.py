@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
+from mlci.checks.outcome import SuiteSummary, write_summary
 from mlci.cli import main
 from mlci.core import artifacts
-from mlci.core.artifacts import ComparisonFile, MetricsFile, RunFile, dumps_json
+from mlci.core.artifacts import CheckEntry, ComparisonFile, MetricsFile, RunFile, dumps_json
 
 
 @pytest.mark.parametrize(("name", "model"), [(artifacts.RUN, RunFile), (artifacts.METRICS, MetricsFile)])
@@ -25,8 +25,17 @@ def test_run_files_read_back_byte_identical(trained_run: Path, name: str, model:
 
 def test_check_summary_reads_back_byte_identical(tmp_path: Path) -> None:
     outcomes = (
-        Outcome("MixedNulls", "Mixed Nulls", "at most 1 null type", "passed", "ok"),
-        Outcome("DataDuplicates", "Duplicates", "ratio <= 5%", "failed", "33%", hint="drop the duplicates"),
+        CheckEntry(
+            check="MixedNulls", name="Mixed Nulls", condition="at most 1 null type", status="passed", value="ok"
+        ),
+        CheckEntry(
+            check="DataDuplicates",
+            name="Duplicates",
+            condition="ratio <= 5%",
+            status="failed",
+            value="33%",
+            hint="drop the duplicates",
+        ),
     )
     rows: dict[str, int | None] = {"train": 10, "test": None}
     summary = SuiteSummary("data_integrity", "mlci check data", outcomes, rows, rows, 100, duration_seconds=1.234)

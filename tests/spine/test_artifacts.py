@@ -57,6 +57,8 @@ def test_staged_failure_keeps_old_folder(tmp_path: Path) -> None:
         (b"\xff\xfe", r"x\.json: cannot read: UnicodeDecodeError"),
         ('{"a": 1,\n', r"x\.json: not valid JSON \(line 2: "),
         ("[1, 2]", r"x\.json: expected a JSON object"),
+        ('{"a": NaN}', r"x\.json: non-standard JSON constant NaN \(not a finite number\)"),
+        ('{"a": -Infinity}', r"x\.json: non-standard JSON constant -Infinity"),
     ],
 )
 def test_read_json_object_names_the_file_and_the_fault(

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 
 from mlci import model as user_model
 from mlci.checks.frames import CheckFrame
-from mlci.checks.outcome import Outcome
+from mlci.config.training import Task
+from mlci.core.artifacts import CheckEntry
 
 
-def check_data(model: object, train: CheckFrame, test: CheckFrame, task: str) -> user_model.CheckData:
+def check_data(model: object, train: CheckFrame, test: CheckFrame, task: Task) -> user_model.CheckData:
     """What every model check receives, computed once for all of them."""
     if train.label is None or test.label is None:
         raise ValueError("the target column is missing or unusable")
@@ -47,8 +48,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def custom_outcomes(
-    checks: Mapping[str, user_model.ModelCheck], model: object, train: CheckFrame, test: CheckFrame, task: str
-) -> list[Outcome]:
+    checks: Mapping[str, user_model.ModelCheck], model: object, train: CheckFrame, test: CheckFrame, task: Task
+) -> list[CheckEntry]:
     """One outcome per result of each check; a check that raises is a failed outcome saying what it raised
     (a bug in one check must not hide the others' results or deepchecks')."""
     if not checks:
@@ -56,22 +57,22 @@ def custom_outcomes(
     try:
         data = check_data(model, train, test, task)
     except ValueError as exc:
-        return [Outcome(check=name, header=name, condition=None, status="not-run", value=str(exc)) for name in checks]
-    outcomes: list[Outcome] = []
+        return [CheckEntry(check=name, name=name, condition=None, status="not-run", value=str(exc)) for name in checks]
+    outcomes: list[CheckEntry] = []
     for name, function in checks.items():
-        header = _title(name, function)
+        title = _title(name, function)
         try:
             returned = function(data)
         except Exception as exc:  # the user's code: any failure is that check's verdict
             outcomes.append(
-                Outcome(check=name, header=header, condition=None, status="failed", value=f"raised {_first_line(exc)}")
+                CheckEntry(check=name, name=title, condition=None, status="failed", value=f"raised {_first_line(exc)}")
             )
             continue
         results = [returned] if isinstance(returned, user_model.CheckResult) else list(returned)
         outcomes.extend(
-            Outcome(
+            CheckEntry(
                 check=name,
-                header=header,
+                name=title,
                 condition=result.condition,
                 status="passed" if result.passed else "failed",
                 value=result.value,

@@ -5,9 +5,7 @@ Pure: an outcome and its suite in, the same outcome with a hint out. Only condit
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from mlci.checks.outcome import Outcome
+from mlci.core.artifacts import CheckEntry
 
 _HINTS: dict[str, str] = {
     # A row number in a table sorted by class predicts the class perfectly; the model never sees the id.
@@ -23,9 +21,9 @@ _HINTS: dict[str, str] = {
 }
 
 
-def with_hints(suite: str, outcomes: tuple[Outcome, ...]) -> tuple[Outcome, ...]:
+def with_hints(suite: str, outcomes: tuple[CheckEntry, ...]) -> tuple[CheckEntry, ...]:
     return tuple(
-        replace(outcome, hint=_HINTS[outcome.check].format(suite=suite))
+        outcome.model_copy(update={"hint": _HINTS[outcome.check].format(suite=suite)})
         if outcome.check in _HINTS and outcome.status in ("failed", "warned")
         else outcome
         for outcome in outcomes

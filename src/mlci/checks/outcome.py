@@ -1,4 +1,7 @@
-"""Check outcomes and the per-suite summary (`artifacts/checks/<suite>.json`, model `mlci.core.artifacts.CheckSummary`).
+"""The per-suite summary of check outcomes (`artifacts/checks/<suite>.json`).
+
+One outcome is a `mlci.core.artifacts.CheckEntry` from whichever check produced it (schema, deepchecks, the
+user's model checks, gates); the file is `mlci.core.artifacts.CheckSummary`.
 
 Shape of `<suite>.json` (format_version 1; keys sorted, stable for equal results apart from `duration_seconds`):
 
@@ -37,41 +40,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlci.core.artifacts import FORMAT_VERSION, CheckEntry, CheckStatus, CheckSummary, check_summary_name, write_model
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One condition's verdict, or one check that did not run."""
-
-    check: str
-    header: str
-    condition: str | None
-    status: CheckStatus
-    value: str
-    optional: bool = False
-    hint: str | None = None
-
-    def gates(self, fail_on_warning: bool) -> bool:
-        """True when this outcome fails the command."""
-        if self.status == "failed":
-            return True
-        if self.status == "not-run":
-            return not self.optional
-        return self.status == "warned" and fail_on_warning
-
-    def line(self) -> str:
-        """One line for the terminal: which check, which condition, what was measured."""
-        what = self.condition or "did not run"
-        hint = f"; hint: {self.hint}" if self.hint else ""
-        return f"{self.header}: {what}: {self.value}{hint}"
+from mlci.core.artifacts import FORMAT_VERSION, CheckEntry, CheckSummary, check_summary_name, write_model
 
 
 @dataclass(frozen=True)
 class SuiteSummary:
     suite: str
     command: str
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[CheckEntry, ...]
     rows: dict[str, int | None]
     rows_sampled: dict[str, int | None]
     sample_rows: int | None
@@ -82,7 +58,7 @@ class SuiteSummary:
     no_condition: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def failures(self) -> tuple[Outcome, ...]:
+    def failures(self) -> tuple[CheckEntry, ...]:
         return tuple(o for o in self.outcomes if o.gates(self.fail_on_warning))
 
     @property
@@ -100,18 +76,7 @@ class SuiteSummary:
             rows_sampled=self.rows_sampled,
             sample_rows=self.sample_rows,
             duration_seconds=round(self.duration_seconds, 2),
-            checks=[
-                CheckEntry(
-                    check=o.check,
-                    name=o.header,
-                    condition=o.condition,
-                    status=o.status,
-                    value=o.value,
-                    optional=o.optional,
-                    hint=o.hint or None,
-                )
-                for o in self.outcomes
-            ],
+            checks=list(self.outcomes),
             skipped=sorted(self.skipped),
             no_condition=sorted(self.no_condition),
         )

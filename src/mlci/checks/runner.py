@@ -5,7 +5,7 @@ environment's interpreter: this file is run as a script there and imports nothin
 dependencies are not installed there). No model object crosses: the suites get the model's predictions,
 probabilities, classes and feature importance and run with `model=None`.
 
-JOB_DIR/job.json (written by `mlci.checks.suites`):
+JOB_DIR/job.json (written by `mlci.checks.suites` from the same source tree; `Job` below types it for mypy):
 
     {"format": 1, "task": "classification" | "regression",
      "config": {"sample_rows", "seed", "feature_importance_timeout", "weak_segments": {"n_top_features", "n_samples"}},
@@ -16,12 +16,13 @@ JOB_DIR/job.json (written by `mlci.checks.suites`):
     FRAME = {"file": "<name>.json", "id_column", "label", "features", "categorical"}
     <name>.json = {"columns": [{"name", "kind": "int" | "float" | "bool" | "object", "values": [...]}]}
 
-Every suite is built (so every params.yaml mistake is found) before any runs. JOB_DIR/result.json:
+Every suite is built (so every params.yaml mistake is found) before any runs. JOB_DIR/result.json is `Result`
+below (the core validates it with pydantic; this side has none):
 
-    {"config_errors": [{"key": "checks.<suite>.<Check>...", "message": "..."}]}      # nothing ran
-    {"suites": [{"suite", "outcomes": [{"check", "header", "condition", "status", "value", "optional"}],
-                 "no_condition": [...], "skipped": [...], "in_core": [...], "html": "<suite>.html" | null,
-                 "duration_seconds": float}]}
+    {"config_errors": [{"key": "checks.<suite>.<Check>...", "message": "..."}],      # non-empty: nothing ran
+     "suites": [{"suite", "outcomes": [CHECK], "no_condition": [...], "skipped": [...], "in_core": [...],
+                 "html": "<suite>.html" | null, "duration_seconds": float}]}
+    CHECK = {"check", "name", "condition", "status", "value", "optional"}   # the keys of mlci.core.artifacts.CheckEntry
 
 `in_core` names checks the suite holds that need the model object (ModelInferenceTime): the core measures them.
 """
@@ -38,9 +39,9 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,76 @@ KNOWN_WARNINGS: tuple[tuple[type[Warning], str, str], ...] = (
 )
 
 
+class FrameSpec(TypedDict):
+    file: str
+    id_column: str | None
+    label: str | None
+    features: list[str]
+    categorical: list[str]
+
+
+class Predictions(TypedDict, total=False):
+    train: list[Any]
+    test: list[Any]
+    proba_train: list[list[float]]
+    proba_test: list[list[float]]
+    classes: list[Any] | None
+
+
+class RunSpec(TypedDict):
+    suite: str
+    train: FrameSpec
+    test: FrameSpec | None
+    single_dataset: str | None
+    predictions: Predictions | None
+    feature_importance: dict[str, float] | None
+
+
+class WeakSegments(TypedDict):
+    n_top_features: int
+    n_samples: int
+
+
+class JobConfig(TypedDict):
+    sample_rows: int
+    seed: int
+    feature_importance_timeout: float
+    weak_segments: WeakSegments
+
+
+class Job(TypedDict):
+    format: int
+    task: str
+    config: JobConfig
+    suites: dict[str, dict[str, dict[str, Any]]]  # checks.<suite> of params.yaml, as mlci.config.checks dumps it
+    runs: list[RunSpec]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """One suite's result; each outcome holds the keys of `mlci.core.artifacts.CheckEntry`."""
+
+    suite: str
+    outcomes: list[dict[str, Any]]
+    no_condition: list[str]
+    skipped: list[str]
+    in_core: list[str]
+    html: str | None
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class Result:
+    config_errors: list[ConfigProblem] = field(default_factory=list)
+    suites: list[SuiteRun] = field(default_factory=list)
+
+
 class SpecError(Exception):
     """A params.yaml mistake: the core prefixes the file and line of `key`."""
 
@@ -142,7 +213,7 @@ def _available(suite: Any) -> dict[str, tuple[int, Any]]:
     return {type(check).__name__: (index, check) for index, check in suite.checks.items()}
 
 
-def build_suite(name: str, config: dict[str, Any], specs: dict[str, dict[str, Any]], task: str) -> BuiltSuite:
+def build_suite(name: str, config: JobConfig, specs: dict[str, dict[str, Any]], task: str) -> BuiltSuite:
     """The deepchecks suite for `name`, edited by checks.<name> in params.yaml; config mistakes raise SpecError."""
     from deepchecks.core.checks import BaseCheck
     from deepchecks.tabular import checks as dc_checks
@@ -322,7 +393,7 @@ def read_frame(path: Path) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[c["name"] for c in payload["columns"]])
 
 
-def dc_dataset(frame: pd.DataFrame, meta: dict[str, Any], task: str) -> Any:
+def dc_dataset(frame: pd.DataFrame, meta: FrameSpec, task: str) -> Any:
     from deepchecks.tabular import Dataset
 
     label, id_column = meta["label"], meta["id_column"]
@@ -356,6 +427,18 @@ def _first_line(exc: BaseException) -> str:
 _STATUS: dict[str, str] = {"PASS": "passed", "WARN": "warned", "FAIL": "failed", "ERROR": "failed"}
 
 
+def _entry(check: str, name: str, condition: str | None, status: str, value: str, *, optional: bool) -> dict[str, Any]:
+    """One outcome with `mlci.core.artifacts.CheckEntry`'s keys (the core validates it as one)."""
+    return {
+        "check": check,
+        "name": name,
+        "condition": condition,
+        "status": status,
+        "value": value,
+        "optional": optional,
+    }
+
+
 def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[list[dict[str, Any]], list[str]]:
     """Every condition result and every check that did not run (which `SuiteResult.passed()` ignores)."""
     from deepchecks.core.check_result import CheckFailure
@@ -366,29 +449,20 @@ def outcomes_of(result: Any, optional: dict[str, bool]) -> tuple[list[dict[str, 
         name = type(item.check).__name__
         if isinstance(item, CheckFailure):
             outcomes.append(
-                {
-                    "check": name,
-                    "header": item.header,
-                    "condition": None,
-                    "status": "not-run",
-                    "value": _first_line(item.exception),
-                    "optional": optional.get(name, False),
-                }
+                _entry(
+                    name, item.header, None, "not-run", _first_line(item.exception), optional=optional.get(name, False)
+                )
             )
             continue
         conditions = item.conditions_results or []
         if not conditions:
             no_condition.add(name)
         for condition in conditions:
+            details = " ".join(str(condition.details).split())
             outcomes.append(
-                {
-                    "check": name,
-                    "header": item.get_header(),
-                    "condition": condition.name,
-                    "status": _STATUS[condition.category.name],
-                    "value": " ".join(str(condition.details).split()),
-                    "optional": False,
-                }
+                _entry(
+                    name, item.get_header(), condition.name, _STATUS[condition.category.name], details, optional=False
+                )
             )
     return outcomes, sorted(no_condition)
 
@@ -408,26 +482,17 @@ def _array(values: Any) -> Any:
     return None if values is None else np.asarray(values)
 
 
-def run_one(job: dict[str, Any], built: BuiltSuite, folder: Path) -> dict[str, Any]:
+def run_one(run: RunSpec, task: str, config: JobConfig, built: BuiltSuite, folder: Path) -> SuiteRun:
     """Run one suite on the frames the core sampled; the HTML goes to JOB_DIR/html/<suite>.html."""
     import joblib
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
-    name, task, config = job["suite"], job["task"], job["config"]
-    train_meta, test_meta = job["train"], job["test"]
+    name, train_meta, test_meta = run["suite"], run["train"], run["test"]
     skip(built, inapplicable(built, has_id=train_meta["id_column"] is not None))
     hand_to_core(built)
-    summary: dict[str, Any] = {
-        "suite": name,
-        "skipped": sorted(built.skipped),
-        "in_core": sorted(built.in_core),
-        "no_condition": [],
-        "html": None,
-    }
-    predictions = job["predictions"] or {}
-    importance = job["feature_importance"]
-    classes = predictions.get("classes")
+    predictions: Predictions = run["predictions"] or {}
+    importance = run["feature_importance"]
     try:
         train = dc_dataset(read_frame(folder / train_meta["file"]), train_meta, task)
         test = dc_dataset(read_frame(folder / test_meta["file"]), test_meta, task) if test_meta else None
@@ -444,31 +509,34 @@ def run_one(job: dict[str, Any], built: BuiltSuite, folder: Path) -> dict[str, A
                 y_proba_test=_array(predictions.get("proba_test")),
                 feature_importance=None if importance is None else pd.Series(importance, dtype=float),
                 feature_importance_timeout=config["feature_importance_timeout"],
-                run_single_dataset=job["single_dataset"],
-                model_classes=classes,
+                run_single_dataset=run["single_dataset"],
+                model_classes=predictions.get("classes"),
             )
     except Exception as exc:  # deepchecks refuses the data (e.g. no usable label): the suite did not run
-        summary["outcomes"] = [
-            {
-                "check": "suite",
-                "header": f"{name} suite",
-                "condition": None,
-                "status": "not-run",
-                "value": _first_line(exc),
-                "optional": False,
-            }
-        ]
-        summary["duration_seconds"] = time.perf_counter() - start
-        return summary
-    summary["outcomes"], summary["no_condition"] = outcomes_of(result, built.optional)
+        return SuiteRun(
+            suite=name,
+            outcomes=[_entry("suite", f"{name} suite", None, "not-run", _first_line(exc), optional=False)],
+            no_condition=[],
+            skipped=sorted(built.skipped),
+            in_core=sorted(built.in_core),
+            html=None,
+            duration_seconds=time.perf_counter() - start,
+        )
+    outcomes, no_condition = outcomes_of(result, built.optional)
     save_html(result, folder / "html" / f"{name}.html")
-    summary["html"] = f"{name}.html"
-    summary["duration_seconds"] = time.perf_counter() - start
-    return summary
+    return SuiteRun(
+        suite=name,
+        outcomes=outcomes,
+        no_condition=no_condition,
+        skipped=sorted(built.skipped),
+        in_core=sorted(built.in_core),
+        html=f"{name}.html",
+        duration_seconds=time.perf_counter() - start,
+    )
 
 
 def main(folder: Path) -> None:
-    job = json.loads((folder / "job.json").read_text())
+    job: Job = json.loads((folder / "job.json").read_text())
     if job.get("format") != FORMAT:
         sys.exit(f"runner: job format {job.get('format')!r}, expected {FORMAT}: the checks environment is stale")
     task, config = job["task"], job["config"]
@@ -480,13 +548,10 @@ def main(folder: Path) -> None:
             for name, specs in job["suites"].items():
                 built[name] = build_suite(name, config, specs, task)
         except SpecError as exc:
-            result: dict[str, Any] = {"config_errors": [{"key": exc.key, "message": exc.message}]}
+            result = Result(config_errors=[ConfigProblem(exc.key, exc.message)])
         else:
-            runs = [
-                run_one({**run, "task": task, "config": config}, built[run["suite"]], folder) for run in job["runs"]
-            ]
-            result = {"suites": runs}
-    (folder / "result.json").write_text(json.dumps(result))
+            result = Result(suites=[run_one(run, task, config, built[run["suite"]], folder) for run in job["runs"]])
+    (folder / "result.json").write_text(json.dumps(asdict(result)))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from mlci.checks.outcome import Outcome
 from mlci.config import Params
 from mlci.config.checks import ColumnSchema, SchemaSpec
+from mlci.core.artifacts import CheckEntry
 from mlci.core.errors import ConfigError
 
 MAX_ALLOWED_VALUES = 30  # --infer lists allowed values for text columns with at most this many distinct values
@@ -104,7 +104,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tuple[Outcome, ...]:
+def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tuple[CheckEntry, ...]:
     """One outcome per (column, rule) that fails, one passed outcome per clean declared column."""
     import pandera.pandas as pa
 
@@ -114,7 +114,7 @@ def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tu
             cases = pd.DataFrame(columns=["column", "check", "failure_case", "index"])
         except pa.errors.SchemaErrors as exc:
             cases = exc.failure_cases
-    outcomes: list[Outcome] = []
+    outcomes: list[CheckEntry] = []
     failed_columns: set[str] = set()
     for (column, rule), group in cases.groupby([cases["column"].fillna(""), cases["check"]], sort=True):
         first = group.iloc[0]
@@ -134,9 +134,9 @@ def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tu
             value = f"{count} row{'s' if count != 1 else ''} fail, e.g. {_shown(first['failure_case'])}{where}"
         failed_columns.add(name)
         outcomes.append(
-            Outcome(
+            CheckEntry(
                 check=f"column:{name}",
-                header=f"Schema column {name!r}",
+                name=f"Schema column {name!r}",
                 condition=str(rule),
                 status="failed",
                 value=value,
@@ -145,9 +145,9 @@ def validate(frame: pd.DataFrame, spec: SchemaSpec, id_column: str | None) -> tu
     for name in spec.columns:
         if name not in failed_columns:
             outcomes.append(
-                Outcome(
+                CheckEntry(
                     check=f"column:{name}",
-                    header=f"Schema column {name!r}",
+                    name=f"Schema column {name!r}",
                     condition="matches its declaration",
                     status="passed",
                     value="ok",

@@ -13,11 +13,11 @@ import pandas as pd
 
 from mlci.checks import schema
 from mlci.checks.frames import CheckFrame, check_frame, split_masks
-from mlci.checks.gates import gate_outcomes, read_metrics
-from mlci.checks.outcome import Outcome, SuiteSummary, write_summary
+from mlci.checks.gates import gate_outcomes
+from mlci.checks.outcome import SuiteSummary, write_summary
 from mlci.config import Params
 from mlci.config.checks import SuiteName
-from mlci.core.artifacts import CHECKS, FEATURE_IMPORTANCE, write_atomic
+from mlci.core.artifacts import CHECKS, FEATURE_IMPORTANCE, CheckEntry, read_metrics, write_atomic
 from mlci.core.errors import ArtifactError
 from mlci.core.progress import StageTimer
 
@@ -30,9 +30,9 @@ def _write(summaries: list[SuiteSummary], out: Path) -> list[SuiteSummary]:
 
 def _split_failure(suite: str, command: str, train_rows: int, test_rows: int, params: Params) -> SuiteSummary:
     """An empty side of the split: the suite cannot run, and that is a failed check, not a crash."""
-    outcome = Outcome(
+    outcome = CheckEntry(
         check="split",
-        header="Train/test split",
+        name="Train/test split",
         condition="train and test both have rows",
         status="failed",
         value=f"train {train_rows} rows, test {test_rows} rows ({params.where('split.test_size')} {params.split.test_size})",
@@ -178,7 +178,7 @@ def check_model(params: Params, artifacts: Path) -> list[SuiteSummary]:
     evaluation = found.get("model_evaluation") or _split_failure(
         "model_evaluation", command, train.rows, test.rows, params
     )
-    rows: dict[str, int | None] = {"train": None, "test": metrics.get("rows", {}).get("test")}
+    rows: dict[str, int | None] = {"train": None, "test": metrics.rows.test}
     gates = SuiteSummary(
         suite="gates",
         command=command,

@@ -23,15 +23,18 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter, ValidationError
 
 from mlci import model as user_model
 from mlci.checks import runner
 from mlci.checks.custom import custom_outcomes
 from mlci.checks.frames import CheckFrame, sample
 from mlci.checks.hints import with_hints
-from mlci.checks.outcome import Outcome, SuiteSummary
+from mlci.checks.outcome import SuiteSummary
 from mlci.config import Params
 from mlci.config.checks import SuiteName
+from mlci.config.training import Task
+from mlci.core.artifacts import CheckEntry
 from mlci.core.errors import ArtifactError, ConfigError, MlciError
 
 CHECKS_VENV = ".venv-checks"
@@ -111,7 +114,7 @@ class _Prepared:
     test: CheckFrame | None
 
 
-def _frame_meta(frame: CheckFrame, file: str, folder: Path) -> dict[str, Any]:
+def _frame_meta(frame: CheckFrame, file: str, folder: Path) -> runner.FrameSpec:
     payload = {"columns": [_column(frame.frame[c]) for c in frame.frame.columns]}
     (folder / file).write_text(json.dumps(payload))
     return {
@@ -123,21 +126,25 @@ def _frame_meta(frame: CheckFrame, file: str, folder: Path) -> dict[str, Any]:
     }
 
 
-def _predictions(model: Any, train: CheckFrame, test: CheckFrame | None, task: str) -> dict[str, Any]:
-    """What deepchecks would have asked the model, on exactly the rows it gets. One OpenMP thread: on a busy
-    2-core runner the default pool took 5x longer for these few calls (1.7 s vs 0.35 s for 4,177 rows)."""
+def _answers(model: Any, frame: CheckFrame, task: Task) -> tuple[list[Any], list[list[float]] | None]:
     from threadpoolctl import threadpool_limits
 
-    out: dict[str, Any] = {"classes": None}
-    for side, frame in (("train", train), ("test", test)):
-        if frame is None:
-            continue
-        features = frame.frame[list(frame.features)]
-        with threadpool_limits(limits=1, user_api="openmp"):
-            labels, proba = user_model.predict(model, features, task)
-        out[side] = _values(labels)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        labels, proba = user_model.predict(model, frame.frame[list(frame.features)], task)
+    return _values(labels), None if proba is None else proba.tolist()
+
+
+def _predictions(model: Any, train: CheckFrame, test: CheckFrame | None, task: Task) -> runner.Predictions:
+    """What deepchecks would have asked the model, on exactly the rows it gets. One OpenMP thread: on a busy
+    2-core runner the default pool took 5x longer for these few calls (1.7 s vs 0.35 s for 4,177 rows)."""
+    out: runner.Predictions = {"classes": None}
+    out["train"], proba = _answers(model, train, task)
+    if proba is not None:
+        out["proba_train"] = proba
+    if test is not None:
+        out["test"], proba = _answers(model, test, task)
         if proba is not None:
-            out[f"proba_{side}"] = proba.tolist()
+            out["proba_test"] = proba
     if task == "classification":
         out["classes"] = [_plain(c) for c in np.asarray(model.classes_).tolist()]
     return out
@@ -161,7 +168,7 @@ def measure_inference(model: Any, frame: CheckFrame) -> float:
     return best / len(features)
 
 
-def _inference_outcomes(params: Params, name: SuiteName, seconds: float) -> tuple[list[Outcome], bool]:
+def _inference_outcomes(params: Params, name: SuiteName, seconds: float) -> tuple[list[CheckEntry], bool]:
     """ModelInferenceTime's conditions from params.yaml (already validated by the runner) on our measurement."""
     spec = params.checks.suite(name).get("ModelInferenceTime")
     conditions = {"inference_time_less_than": {}} if spec is None or spec.conditions is None else dict(spec.conditions)
@@ -169,9 +176,9 @@ def _inference_outcomes(params: Params, name: SuiteName, seconds: float) -> tupl
     for arguments in conditions.values():
         limit = float(arguments.get("value", INFERENCE_LIMIT))
         outcomes.append(
-            Outcome(
+            CheckEntry(
                 check="ModelInferenceTime",
-                header="Model Inference Time - Test Dataset",
+                name="Model Inference Time - Test Dataset",
                 condition=f"Average model inference time for one sample is less than {limit:.8g}",
                 status="passed" if seconds < limit else "failed",
                 value=f"Found average inference time (seconds): {seconds:.4g}",
@@ -189,6 +196,16 @@ def place_html(source: Path, path: Path) -> None:
         temp.replace(path)
     except OSError as exc:
         raise ArtifactError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+_RESULT = TypeAdapter(runner.Result)
+
+
+def _unreadable(what: str, exc: ValidationError) -> MlciError:
+    """One line for a result.json that is not `runner.Result`: the key and what is wrong with it."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return MlciError(f"the deepchecks runner wrote an unreadable {what} ({where}: {first['msg']})")
 
 
 class DeepchecksRun:
@@ -217,7 +234,7 @@ class DeepchecksRun:
 
     def _write_job(self, validate: tuple[SuiteName, ...], runs: list[tuple[SuiteName, SuiteInput]]) -> None:
         config, task = self.params.checks, self.params.data.task
-        jobs = []
+        jobs: list[runner.RunSpec] = []
         for name, inputs in runs:
             train = sample(inputs.train, config.sample_rows, config.seed)
             test = sample(inputs.test, config.sample_rows, config.seed) if inputs.test is not None else None
@@ -244,18 +261,21 @@ class DeepchecksRun:
                     else {str(k): float(v) for k, v in importance.items()},
                 }
             )
-        specs = {
+        specs: dict[str, dict[str, dict[str, Any]]] = {
             name: {check: spec.model_dump(mode="json") for check, spec in config.suite(name).items()}
             for name in validate
         }
-        job = {
+        job: runner.Job = {
             "format": runner.FORMAT,
             "task": task,
             "config": {
                 "sample_rows": config.sample_rows,
                 "seed": config.seed,
                 "feature_importance_timeout": config.feature_importance_timeout,
-                "weak_segments": config.weak_segments.model_dump(mode="json"),
+                "weak_segments": {
+                    "n_top_features": config.weak_segments.n_top_features,
+                    "n_samples": config.weak_segments.n_samples,
+                },
             },
             "suites": specs,
             "runs": jobs,
@@ -287,7 +307,7 @@ class DeepchecksRun:
             self._stderr.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _result(self) -> dict[str, Any]:
+    def _result(self) -> runner.Result:
         assert self.process is not None
         code = self.process.wait()
         result_file = self.folder / "result.json"
@@ -298,12 +318,14 @@ class DeepchecksRun:
             sys.stderr.write("\n".join(lines[-20:]) + "\n")
             last = lines[-1] if lines else "no output"
             raise MlciError(f"the deepchecks runner failed (exit {code}): {last}")
-        payload: dict[str, Any] = json.loads(result_file.read_text())
-        errors = payload.get("config_errors") or []
-        if errors:
-            first = errors[0]
-            raise ConfigError(f"{self.params.where(first['key'])}: {first['message']}")
-        return payload
+        try:
+            result = _RESULT.validate_json(result_file.read_bytes())
+        except ValidationError as exc:
+            raise _unreadable("result", exc) from None
+        if result.config_errors:
+            first = result.config_errors[0]
+            raise ConfigError(f"{self.params.where(first.key)}: {first.message}")
+        return result
 
     def validate(self) -> None:
         """Wait for the runner; raise its config errors."""
@@ -311,24 +333,17 @@ class DeepchecksRun:
 
     def summaries(self, out: Path) -> dict[str, SuiteSummary]:
         """Wait for the runner; every run suite's summary (HTML copied into `out`)."""
-        payload = self._result()
+        result = self._result()
         config = self.params.checks
         found: dict[str, SuiteSummary] = {}
-        for prepared, item in zip(self.prepared, payload["suites"], strict=True):
+        for prepared, item in zip(self.prepared, result.suites, strict=True):
             name = prepared.name
-            outcomes = [
-                Outcome(
-                    check=o["check"],
-                    header=o["header"],
-                    condition=o["condition"],
-                    status=o["status"],
-                    value=o["value"],
-                    optional=o["optional"],
-                )
-                for o in item["outcomes"]
-            ]
-            no_condition = list(item["no_condition"])
-            if "ModelInferenceTime" in item["in_core"] and prepared.model is not None and prepared.test is not None:
+            try:
+                outcomes = [CheckEntry.model_validate(o) for o in item.outcomes]
+            except ValidationError as exc:
+                raise _unreadable("outcome", exc) from None
+            no_condition = list(item.no_condition)
+            if "ModelInferenceTime" in item.in_core and prepared.model is not None and prepared.test is not None:
                 timed, unconditioned = _inference_outcomes(
                     self.params, name, measure_inference(prepared.model, prepared.test)
                 )
@@ -341,8 +356,8 @@ class DeepchecksRun:
                         user_model.MODEL_CHECKS, prepared.model, prepared.train, prepared.test, self.params.data.task
                     )
                 )
-            if item["html"]:
-                place_html(self.folder / "html" / item["html"], out / item["html"])
+            if item.html:
+                place_html(self.folder / "html" / item.html, out / item.html)
             found[name] = SuiteSummary(
                 suite=name,
                 command=self.command,
@@ -351,9 +366,9 @@ class DeepchecksRun:
                 rows_sampled=prepared.sampled,
                 sample_rows=config.sample_rows,
                 fail_on_warning=config.fail_on_warning,
-                html=item["html"],
-                duration_seconds=float(item["duration_seconds"]),
-                skipped=tuple(item["skipped"]),
+                html=item.html,
+                duration_seconds=item.duration_seconds,
+                skipped=tuple(item.skipped),
                 no_condition=tuple(sorted(no_condition)),
             )
         return found

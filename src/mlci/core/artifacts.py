@@ -36,6 +36,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from mlci.config.image import ServeParams
 from mlci.config.training import Task
 from mlci.core.errors import ArtifactError
 
@@ -71,11 +72,18 @@ def decode_json(data: bytes, source: Path) -> Any:
     """JSON bytes read from `source` (a file, or what names bytes read from elsewhere), parsed; ArtifactError
     naming it otherwise."""
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise ArtifactError(f"{source}: cannot read: {exc.__class__.__name__}") from None
     except json.JSONDecodeError as exc:
         raise ArtifactError(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ArtifactError(f"{source}: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (mlci never writes them); reading one would carry a non-number onward."""
+    raise ValueError(f"non-standard JSON constant {name} (not a finite number)")
 
 
 def read_json_object(path: Path, missing: str) -> dict[str, Any]:
@@ -324,6 +332,21 @@ class MetricsFile(_Versioned):
     evaluation_sample: EvaluationSample
 
 
+class ParamsImage(_File):
+    serve: ServeParams = Field(default_factory=ServeParams)
+
+
+class ParamsFile(_File):
+    """`params.json`: params.yaml as `mlci run` validated it (`Params.canonical()`, every default filled in).
+
+    Typed here are the sections read back from the artifacts folder: serving's request limits (`image.serve`,
+    params.yaml's own model, defaults for a file written before a key existed); the comparison diffs the
+    whole file key by key, and everything else is params.yaml's contract in `mlci.config`.
+    """
+
+    image: ParamsImage = Field(default_factory=ParamsImage)
+
+
 CheckStatus = Literal["passed", "warned", "failed", "not-run"]
 
 _CHECK_STATUSES: dict[str, CheckStatus] = {
@@ -345,7 +368,8 @@ def _norm(text: str) -> str:
 
 
 class CheckEntry(_OmitsNull):
-    """One condition's verdict, or one check that did not run."""
+    """One condition's verdict, or one check that did not run: what every check (schema, deepchecks, the
+    user's model checks, gates) produces, what `checks/<suite>.json` lists and what governance judges."""
 
     check: str  # deepchecks class name, `column:<name>` for schema, `gates.min.<metric>`
     name: str  # human title
@@ -357,9 +381,23 @@ class CheckEntry(_OmitsNull):
 
     omit_when_null = ("hint",)
 
+    def gates(self, fail_on_warning: bool) -> bool:
+        """True when this entry fails its suite (a warning only with `checks.fail_on_warning`)."""
+        if self.status == "failed":
+            return True
+        if self.status == "not-run":
+            return not self.optional
+        return self.status == "warned" and fail_on_warning
+
+    def line(self) -> str:
+        """One line for the terminal: which check, which condition, what was measured."""
+        what = self.condition or "did not run"
+        hint = f"; hint: {self.hint}" if self.hint else ""
+        return f"{self.name}: {what}: {self.value}{hint}"
+
 
 class CheckSummary(_File):
-    """`checks/<suite>.json`, written by `mlci check`; the shape is documented in `mlci.checks.outcome`.
+    """`checks/<suite>.json`, written by `mlci check` (`mlci.checks.outcome.SuiteSummary.to_file`).
 
     Reading also takes hand-written summaries: a bare list of checks, `name` without `check` (or the
     reverse), and status spellings such as `fail`, `warning` or `not_run`.
@@ -681,12 +719,24 @@ def _problem(error: ErrorDetails) -> str:
     return f"key {loc!r} {what}".replace(" :", ":") if loc else error["msg"]
 
 
+def _first(errors: list[ErrorDetails]) -> ErrorDetails:
+    """The error to report. A `Number` that is neither int nor float fails both members of the union, each
+    naming its member after the key: report it once, as the key's, with the float's "valid number"."""
+    first = errors[0]
+    key, member = first["loc"][:-1], first["loc"][-1:]
+    if member == ("int",):
+        for other in errors[1:]:
+            if other["loc"] == (*key, "float"):
+                return {**other, "loc": key}
+    return first
+
+
 def validate(model: type[FileModel], payload: Any) -> FileModel | str:
     """The payload as `model`, or one sentence saying which key is wrong and how."""
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        return _problem(exc.errors()[0])
+        return _problem(_first(exc.errors()))
 
 
 def parse(model: type[FileModel], payload: Any, source: Path | str) -> FileModel:
@@ -720,3 +770,31 @@ def read_image_record(path: Path, data: bytes | None = None) -> ImageRecord:
     if data is None:
         return read_model(ImageRecord, path, "pull the release records first (`mlci records pull`)")
     return parse(ImageRecord, decode_json(data, path), path)
+
+
+RUN_FIRST = "run `mlci run` first (or pass --artifacts DIR)"
+
+
+def read_run(folder: Path, missing: str = RUN_FIRST) -> RunFile:
+    """`run.json` of an artifacts folder."""
+    return read_model(RunFile, folder / RUN, missing)
+
+
+def read_metrics(folder: Path, missing: str = RUN_FIRST) -> MetricsFile:
+    """`metrics.json` of an artifacts folder."""
+    return read_model(MetricsFile, folder / METRICS, missing)
+
+
+def read_params(folder: Path, missing: str = RUN_FIRST) -> ParamsFile:
+    """`params.json` of an artifacts folder."""
+    return read_model(ParamsFile, folder / PARAMS, missing)
+
+
+def read_check_summary(path: Path, missing: str = "run `mlci check` first") -> CheckSummary:
+    """One `checks/<suite>.json`."""
+    return read_model(CheckSummary, path, missing)
+
+
+def read_governance(path: Path, missing: str = "run `mlci govern` first") -> GovernanceRecord:
+    """A `governance.json` (the release steps name it by path: it travels with the image's records)."""
+    return read_model(GovernanceRecord, path, missing)
