@@ -361,7 +361,7 @@ def main() -> int:
         model_dir, bundle = save_for_mlflow(args.artifacts, env_dir, Path(temp))
         holdout_records = holdout_rows(args.artifacts)[:1000]
         results["batch_agreement"] = batch_agreement(bundle, holdout_records, bundle.limits.batching.max_batch_rows)
-        results["batching"] = bundle.metadata["limits"]
+        results["batching"] = bundle.metadata.limits
         results["in_process_calls_per_s"] = in_process_calls_per_second(args.artifacts, record, args.seconds)
         mlci_body = json.dumps({"records": [record]})
         mlflow_body = json.dumps({"dataframe_records": [record]})

@@ -68,3 +68,35 @@ def write_project(folder: Path, frame: pd.DataFrame, params: dict[str, Any]) -> 
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     return path
+
+
+def governance_record(
+    decision: str, model_sha256: str | None, rules: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A governance.json as `mlci govern` writes it (model `GovernanceRecord`), for tests of what reads it."""
+    return {
+        "format_version": 1,
+        "commit": "c" * 40,
+        "context": "ci",
+        "decision": decision,
+        "failed_required": [rule["name"] for rule in rules or [] if rule["status"] != "passed"],
+        "artifacts": "artifacts",
+        "model_sha256": model_sha256,
+        "image_digest": None,
+        "data_sha256": "d" * 64,
+        "run": {"commit": "c" * 40, "params_hash": "p" * 64},
+        "rules": rules or [],
+    }
+
+
+def governance_rule(name: str, status: str) -> dict[str, Any]:
+    """One rule's entry in governance.json."""
+    return {
+        "name": name,
+        "enabled": True,
+        "required": True,
+        "required_setting": True,
+        "status": status,
+        "reason": "",
+        "evidence": {},
+    }

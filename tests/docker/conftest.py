@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mlci.release import image
+from synthetic import governance_record, governance_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = os.environ.get("MLCI_TEST_REGISTRY", "127.0.0.1:5000")
@@ -97,12 +98,9 @@ class Built:
 
 
 def write_governance(artifacts: Path, decision: str = "passed") -> None:
-    """A stand-in for `mlci govern`'s record: decision plus the model hash as evidence."""
+    """A stand-in for `mlci govern`'s record: the decision on this run's model."""
     sha = json.loads((artifacts / "run.json").read_text())["model"]["sha256"]
-    record = {
-        "decision": decision,
-        "rules": [{"name": "model_sha256", "status": decision, "evidence": {"sha256": sha}}],
-    }
+    record = governance_record(decision, sha, [governance_rule("model_hash", decision)])
     (artifacts / "governance.json").write_text(json.dumps(record))
 
 

@@ -163,8 +163,12 @@ def test_recorded_model_sha256_is_read_up_front_with_clean_errors(trained_run: P
     (tmp_path / "run.json").write_text("{not json")
     with pytest.raises(ArtifactError, match=r"run\.json: not valid JSON"):
         smoke.recorded_model_sha256(tmp_path)
+    without_hash = {**run, "model": {key: value for key, value in run["model"].items() if key != "sha256"}}
+    (tmp_path / "run.json").write_text(json.dumps(without_hash))
+    with pytest.raises(ArtifactError, match=r"run\.json: key 'model\.sha256' is missing"):
+        smoke.recorded_model_sha256(tmp_path)
     (tmp_path / "run.json").write_text('{"model": {}}')
-    with pytest.raises(ArtifactError, match=r"run\.json: no model\.sha256"):
+    with pytest.raises(ArtifactError, match=r"run\.json: format_version is missing"):
         smoke.recorded_model_sha256(tmp_path)
 
 

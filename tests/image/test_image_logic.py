@@ -12,6 +12,7 @@ import pytest
 from mlci.core.artifacts import RUN, RunFile, read_model
 from mlci.core.errors import GateFailed, MlciError
 from mlci.release import image
+from synthetic import governance_record
 
 SHA = "c" * 64
 MANIFEST_A, MANIFEST_B = '{"a": 1}', '{"b": 2}'
@@ -59,7 +60,7 @@ class FakeRegistry:
 @pytest.fixture
 def governance(tmp_path: Path) -> Path:
     path = tmp_path / "governance.json"
-    path.write_text(json.dumps({"decision": "passed", "rules": [], "evidence": {"model_sha256": SHA}}))
+    path.write_text(json.dumps(governance_record("passed", SHA)))
     return path
 
 

@@ -34,12 +34,15 @@ def test_bundled_image_section_and_defaults(bundled_params: Any) -> None:
 
 
 def test_batching_limits_reach_the_server_and_env_overrides_them() -> None:
+    from mlci.core.artifacts import ParamsFile
     from mlci.serve.batching import BatchSettings
     from mlci.serve.bundle import limits_from
 
-    params = {"image": {"serve": {"max_batch_rows": 64, "max_wait_ms": 0.5, "max_queue_rows": 1000}}}
+    raw = {"image": {"serve": {"max_batch_rows": 64, "max_wait_ms": 0.5, "max_queue_rows": 1000}}}
+    params = ParamsFile.model_validate(raw).image.serve
     assert limits_from(params, {}).batching == BatchSettings(64, 0.5, 1000)
-    assert limits_from({}, {}).batching == BatchSettings()  # artifacts from before these keys
+    old = ParamsFile.model_validate({"image": {"serve": {}}}).image.serve
+    assert limits_from(old, {}).batching == BatchSettings()  # artifacts from before these keys
     env = {"MLCI_MAX_WAIT_MS": "0", "MLCI_MAX_BATCH_ROWS": "32", "MLCI_MAX_QUEUE_ROWS": "5000"}
     assert limits_from(params, env).batching == BatchSettings(32, 0, 5000)
     for bad, needle in [
@@ -107,4 +110,4 @@ def test_mlci_run_output_is_servable(make_project: Any, tmp_path: Path, capsys: 
     assert all((out / name).is_file() for name in ARTIFACT_FILES)
     bundle = load_bundle(out, environ={})
     assert sorted(bundle.classes) == ["high", "low", "mid"]
-    assert bundle.metadata["limits"]["max_batch"] == 1000
+    assert bundle.metadata.limits["max_batch"] == 1000

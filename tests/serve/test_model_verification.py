@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from mlci.cli import main
+from mlci.core.artifacts import ParamsFile
 from mlci.core.errors import ArtifactError
 from mlci.serve.bundle import limits_from, load_bundle
 
@@ -114,10 +116,10 @@ def test_serve_freezes_the_start_up_heap_before_listening(
 
 
 def test_limits_from_params_and_env() -> None:
-    params = {"image": {"serve": {"max_body_bytes": 500, "max_batch": 7}}}
+    params = ParamsFile.model_validate({"image": {"serve": {"max_body_bytes": 500, "max_batch": 7}}}).image.serve
     assert limits_from(params, {}).max_batch == 7
     assert limits_from(params, {"MLCI_MAX_BATCH": "9"}).max_batch == 9
-    assert limits_from({}, {}).max_body_bytes == 2_000_000
+    assert limits_from(ParamsFile.model_validate({}).image.serve, {}).max_body_bytes == 2_000_000
     with pytest.raises(ArtifactError, match="MLCI_MAX_BATCH"):
         limits_from(params, {"MLCI_MAX_BATCH": "lots"})
     with pytest.raises(ArtifactError, match="MLCI_MAX_BODY_BYTES"):
@@ -140,3 +142,39 @@ def test_json_log_formatter() -> None:
         other = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "failed %s", ("x",), sys.exc_info())
     line = json.loads(formatter.format(other))
     assert line["level"] == "error" and line["message"] == "failed x" and "boom" in line["exception"]
+
+
+def _edit(path: Path, change: dict[str, object]) -> None:
+    payload = json.loads(path.read_text())
+    for dotted, value in change.items():
+        *parents, last = dotted.split(".")
+        node = payload
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    path.write_text(json.dumps(payload))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("run.json", {"task": "ranking"}, "run.json: key 'task': input should be 'classification' or 'regression'"),
+        ("run.json", {"format_version": 2}, "run.json: format_version 2 is newer than this mlci"),
+        ("metrics.json", {"metrics.roc_auc": "high"}, "metrics.json: key 'metrics.roc_auc'"),
+        (
+            "params.json",
+            {"image.serve.max_batch": 0},
+            "params.json: key 'image.serve.max_batch': input should be greater",
+        ),
+    ],
+)
+def test_malformed_files_refuse_to_serve_in_one_line(
+    artifacts_copy: Path, capsys: pytest.CaptureFixture[str], name: str, change: dict[str, object], message: str
+) -> None:
+    """A file that does not match its model stops the server before it listens: one line naming file and key."""
+    _edit(artifacts_copy / name, change)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        load_bundle(artifacts_copy, environ={})
+    assert main(["serve", "--artifacts", str(artifacts_copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from mlci.config import Params
-from mlci.core.artifacts import RUN, read_json_object
+from mlci.core.artifacts import PREDICTIONS, read_run
 from mlci.core.errors import ArtifactError, GateFailed, MlciError
 
 TOLERANCE = 1e-9
@@ -43,7 +43,7 @@ def _json_value(value: Any) -> Any:
 def holdout(params: Params, artifacts: Path) -> Holdout:
     from mlci.data.dataset import load_dataset
 
-    path = artifacts / "predictions.csv"
+    path = artifacts / PREDICTIONS
     if not path.is_file():
         raise ArtifactError(f"{path}: missing; run `mlci run` first")
     expected = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -180,17 +180,14 @@ def served_holdout(base: str, data: Holdout, batch: int) -> tuple[list[Any], lis
     return predictions, probabilities, classes
 
 
-def recorded_model_sha256(artifacts: Path) -> object:
-    """run.json's model.sha256, read with the one JSON reader: ArtifactError naming the file if it is missing,
-    malformed or records no model hash (read before the container starts, so no traceback mid-smoke)."""
-    model = read_json_object(artifacts / RUN, "run `mlci run` before building the image").get("model")
-    if not isinstance(model, dict) or "sha256" not in model:
-        raise ArtifactError(f"{artifacts / 'run.json'}: no model.sha256; run `mlci run` again")
-    return model["sha256"]
+def recorded_model_sha256(artifacts: Path) -> str:
+    """run.json's model.sha256: ArtifactError naming the file and key if it is missing or does not match its
+    model (read before the container starts, so no traceback mid-smoke)."""
+    return read_run(artifacts, "run `mlci run` before building the image").model.sha256
 
 
 def _check_serving(
-    image: str, base: str, container: Any, *, data: Holdout, recorded: object, batch: int
+    image: str, base: str, container: Any, *, data: Holdout, recorded: str, batch: int
 ) -> dict[str, int]:
     uid = container.exec_run(["python3", "-c", "import os; print(os.getuid())"]).output.decode().strip()
     if uid == "0":

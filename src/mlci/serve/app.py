@@ -92,6 +92,8 @@ def create_app(bundle: Bundle) -> FastAPI:
     """An app serving an already verified bundle (the model is loaded before the server listens)."""
     metrics = Metrics()
     classes = list(bundle.classes)  # the same for every response: built once, not per request
+    served = bundle.metadata
+    described = served.model_dump(mode="json")
 
     def score(records: Records) -> Scored:
         return bundle.predict(to_frame(records, bundle.schema))
@@ -108,8 +110,8 @@ def create_app(bundle: Bundle) -> FastAPI:
 
     app = FastAPI(
         title="mlci model",
-        description=f"Serves model sha256 {bundle.metadata['model_sha256']} (commit {bundle.metadata['commit']}).",
-        version=str(bundle.metadata["model_sha256"])[:12],
+        description=f"Serves model sha256 {served.model_sha256} (commit {served.commit}).",
+        version=served.model_sha256[:12],
         lifespan=lifespan,
     )
     app.state.batcher = batcher
@@ -122,19 +124,17 @@ def create_app(bundle: Bundle) -> FastAPI:
     @app.get("/ready")
     async def ready() -> dict[str, str]:
         """Ready: the model is loaded and its sha256 matched the record (the app is never built otherwise)."""
-        return {"status": "ready", "model_sha256": str(bundle.metadata["model_sha256"])}
+        return {"status": "ready", "model_sha256": served.model_sha256}
 
     @app.get("/metadata")
     async def metadata() -> dict[str, Any]:
         """Model and data hashes, params hash, commit, metrics, feature schema, limits."""
-        return bundle.metadata
+        return described
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
         queue = QueueState(batcher.queued_rows, batcher.queued_requests, batcher.scoring_requests)
-        return PlainTextResponse(
-            metrics.render(str(bundle.metadata["model_sha256"]), queue), media_type="text/plain; version=0.0.4"
-        )
+        return PlainTextResponse(metrics.render(served.model_sha256, queue), media_type="text/plain; version=0.0.4")
 
     @app.post(
         "/predict",

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from mlci import model as user_model
+from mlci.config.image import ServeParams
+from mlci.config.training import Task
+from mlci.core import artifacts as files
 from mlci.core import model_io
-from mlci.core.artifacts import read_json_object
+from mlci.core.artifacts import Features, Number, ParamsFile
 from mlci.core.errors import ArtifactError
 from mlci.serve.batching import BatchSettings
 from mlci.serve.request import Schema
@@ -24,6 +28,33 @@ class Limits:
     max_batch: int = 1000
     batching: BatchSettings = field(default_factory=BatchSettings)
 
+    def flat(self) -> dict[str, Number]:
+        """Every limit by its `image.serve` name, as /metadata shows them."""
+        return {
+            "max_body_bytes": self.max_body_bytes,
+            "max_batch": self.max_batch,
+            "max_batch_rows": self.batching.max_batch_rows,
+            "max_wait_ms": self.batching.max_wait_ms,
+            "max_queue_rows": self.batching.max_queue_rows,
+        }
+
+
+class Metadata(BaseModel):
+    """What /metadata answers: which model, trained on which data and code, scoring how, accepting what."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_sha256: str
+    data_sha256: str
+    params_hash: str
+    commit: str
+    task: Task
+    classes: list[Any]
+    features: Features
+    metrics: dict[str, Number | None]  # metrics.json's, empty when the folder has none
+    packages: dict[str, str]
+    limits: dict[str, Number]  # in effect: params.json's image.serve, then the MLCI_* overrides
+
 
 @dataclass(frozen=True)
 class Bundle:
@@ -31,9 +62,9 @@ class Bundle:
 
     model: Any
     schema: Schema
-    task: str
+    task: Task
     classes: tuple[Any, ...]
-    metadata: dict[str, Any]
+    metadata: Metadata
     limits: Limits
 
     def predict(self, frame: Any) -> tuple[list[Any], list[list[float]] | None]:
@@ -42,17 +73,12 @@ class Bundle:
         return labels.tolist(), None if proba is None else proba.tolist()
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    return read_json_object(path, f"is {path.parent} an artifacts folder written by `mlci run`?")
-
-
-def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
+def limits_from(serve: ServeParams, environ: dict[str, str]) -> Limits:
     """Limits from params.json's image.serve, overridden by MLCI_MAX_BODY_BYTES, MLCI_MAX_BATCH,
     MLCI_MAX_BATCH_ROWS, MLCI_MAX_WAIT_MS (0 turns batching off) and MLCI_MAX_QUEUE_ROWS."""
-    serve = params.get("image", {}).get("serve", {}) if isinstance(params.get("image"), dict) else {}
 
-    def number(key: str, env: str, default: float, *, zero_ok: bool = False) -> float:
-        raw = environ.get(env) or serve.get(key, default)
+    def number(key: str, env: str, *, zero_ok: bool = False) -> float:
+        raw = environ.get(env) or getattr(serve, key)
         try:
             value: float | None = float(raw)
         except (TypeError, ValueError):
@@ -62,18 +88,17 @@ def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
             raise ArtifactError(f"{env} / image.serve.{key}: expected {kind}, got {raw!r}")
         return value
 
-    def positive(key: str, env: str, default: int) -> int:
-        value = number(key, env, default)
+    def positive(key: str, env: str) -> int:
+        value = number(key, env)
         if value != int(value):
             raise ArtifactError(f"{env} / image.serve.{key}: expected a positive integer, got {value!r}")
         return int(value)
 
-    max_batch = positive("max_batch", "MLCI_MAX_BATCH", Limits.max_batch)
-    defaults = BatchSettings()
+    max_batch = positive("max_batch", "MLCI_MAX_BATCH")
     batching = BatchSettings(
-        max_batch_rows=positive("max_batch_rows", "MLCI_MAX_BATCH_ROWS", defaults.max_batch_rows),
-        max_wait_ms=number("max_wait_ms", "MLCI_MAX_WAIT_MS", defaults.max_wait_ms, zero_ok=True),
-        max_queue_rows=positive("max_queue_rows", "MLCI_MAX_QUEUE_ROWS", defaults.max_queue_rows),
+        max_batch_rows=positive("max_batch_rows", "MLCI_MAX_BATCH_ROWS"),
+        max_wait_ms=number("max_wait_ms", "MLCI_MAX_WAIT_MS", zero_ok=True),
+        max_queue_rows=positive("max_queue_rows", "MLCI_MAX_QUEUE_ROWS"),
     )
     if batching.max_queue_rows < max_batch:
         raise ArtifactError(
@@ -81,7 +106,7 @@ def limits_from(params: dict[str, Any], environ: dict[str, str]) -> Limits:
             f"({max_batch}); a request of max_batch records could never be queued"
         )
     return Limits(
-        max_body_bytes=positive("max_body_bytes", "MLCI_MAX_BODY_BYTES", Limits.max_body_bytes),
+        max_body_bytes=positive("max_body_bytes", "MLCI_MAX_BODY_BYTES"),
         max_batch=max_batch,
         batching=batching,
     )
@@ -116,9 +141,10 @@ def same_threads_in_this_thread() -> None:
 def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
     """Verify and load; any problem is an ArtifactError naming the file (the server then refuses to start)."""
     environ = dict(os.environ) if environ is None else environ
-    run = _read_json(folder / "run.json")
-    recorded = str(run.get("model", {}).get("sha256", ""))
-    hash_file = folder / "model.sha256"
+    missing = f"is {folder} an artifacts folder written by `mlci run`?"
+    run = files.read_run(folder, missing)
+    recorded = run.model.sha256
+    hash_file = folder / files.MODEL_SHA256
     if hash_file.is_file():
         listed = (hash_file.read_text(encoding="utf-8").split() or [""])[0]
         if listed != recorded:
@@ -126,45 +152,32 @@ def load_bundle(folder: Path, environ: dict[str, str] | None = None) -> Bundle:
                 f"{hash_file}: sha256 {listed[:12] or '(empty)'}... differs from run.json's {recorded[:12]}...; refusing to serve an unrecorded model"
             )
     model = model_io.load_model_dir(folder)
-    params = _read_json(folder / "params.json") if (folder / "params.json").is_file() else {}
-    metrics_file = folder / "metrics.json"
-    metrics = _read_json(metrics_file).get("metrics", {}) if metrics_file.is_file() else {}
+    params = files.read_params(folder, missing) if (folder / files.PARAMS).is_file() else ParamsFile()
+    metrics = files.read_metrics(folder, missing).metrics if (folder / files.METRICS).is_file() else {}
     names = getattr(model, "feature_names_in_", None)
-    features = run.get("features", {})
-    numeric = frozenset(features.get("numeric", []))
-    columns = (
-        tuple(str(c) for c in names)
-        if names is not None
-        else (*features.get("numeric", []), *features.get("categorical", []))
+    numeric = frozenset(run.features.numeric)
+    columns = tuple(str(c) for c in names) if names is not None else (*run.features.numeric, *run.features.categorical)
+    classes = tuple(np.asarray(model.classes_).tolist()) if run.task == "classification" else ()
+    limits = limits_from(params.image.serve, environ)
+    metadata = Metadata(
+        model_sha256=recorded,
+        data_sha256=run.data.sha256,
+        params_hash=run.params_hash,
+        commit=run.commit,
+        task=run.task,
+        classes=list(classes),
+        features=Features(
+            numeric=[c for c in columns if c in numeric],
+            categorical=[c for c in columns if c not in numeric],
+        ),
+        metrics=metrics,
+        packages=run.packages,
+        limits=limits.flat(),
     )
-    task = str(run.get("task", "classification"))
-    classes = tuple(np.asarray(model.classes_).tolist()) if task == "classification" else ()
-    limits = limits_from(params, environ)
-    metadata = {
-        "model_sha256": recorded,
-        "data_sha256": run.get("data", {}).get("sha256"),
-        "params_hash": run.get("params_hash"),
-        "commit": run.get("commit"),
-        "task": task,
-        "classes": list(classes),
-        "features": {
-            "numeric": [c for c in columns if c in numeric],
-            "categorical": [c for c in columns if c not in numeric],
-        },
-        "metrics": metrics,
-        "packages": run.get("packages", {}),
-        "limits": {
-            "max_body_bytes": limits.max_body_bytes,
-            "max_batch": limits.max_batch,
-            "max_batch_rows": limits.batching.max_batch_rows,
-            "max_wait_ms": limits.batching.max_wait_ms,
-            "max_queue_rows": limits.batching.max_queue_rows,
-        },
-    }
     return Bundle(
         model=model,
         schema=Schema(columns=columns, numeric=numeric),
-        task=task,
+        task=run.task,
         classes=classes,
         metadata=metadata,
         limits=limits,
