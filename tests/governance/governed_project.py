@@ -47,6 +47,10 @@ class Governed:
     def read_json(self, relative: str) -> Any:
         return json.loads((self.artifacts / relative).read_text(encoding="utf-8"))
 
+    def set_metrics(self, values: dict[str, float | None]) -> None:
+        """Replace the metric values of metrics.json, keeping the rest of the file as `mlci run` wrote it."""
+        self.write_json("metrics.json", {**self.read_json("metrics.json"), "metrics": values})
+
     def edit_params(self, edit: Callable[[dict[str, Any]], None]) -> None:
         params = yaml.safe_load(self.params.read_text(encoding="utf-8"))
         edit(params)
@@ -114,18 +118,35 @@ def build_governed(tmp_path: Path) -> Governed:
     (artifacts / "model.sha256").write_text(f"{model_sha}  model.skops\n", encoding="utf-8")
     (artifacts / "model_card.md").write_text(f"# Model card\n\n- Model sha256: `{model_sha}`\n", encoding="utf-8")
     governed = Governed(root, root / "params.yaml", artifacts)
+    rows = {"total": 1, "train": 1, "test": 0}
     governed.write_json(
         "run.json",
         {
             "format_version": 1,
             "commit": "a" * 40,
-            "data": {"path": "data.csv", "sha256": data_sha, "rows": {"total": 1}},
-            "model": {"file": "model.skops", "sha256": model_sha, "bytes": len(MODEL_BYTES)},
+            "data": {"path": "data.csv", "sha256": data_sha, "rows": rows},
+            "features": {"numeric": ["x1", "x2", "noise"], "categorical": ["colour"]},
+            "id_column": "row_id",
+            "target": "target",
+            "task": "classification",
+            "classes": ["yes"],
             "params_hash": "b" * 64,
+            "model": {"file": "model.skops", "sha256": model_sha, "bytes": len(MODEL_BYTES)},
+            "packages": {},
+            "durations_seconds": {},
         },
     )
     governed.write_json(
-        "metrics.json", {"format_version": 1, "primary": "roc_auc", "metrics": {"roc_auc": 0.91, "accuracy": 0.8}}
+        "metrics.json",
+        {
+            "format_version": 1,
+            "task": "classification",
+            "primary": "roc_auc",
+            "metrics": {"roc_auc": 0.91, "accuracy": 0.8},
+            "per_class": {},
+            "rows": rows,
+            "evaluation_sample": {"sample_rows": 0, "sampled": False, "seed": 0},
+        },
     )
     write_passing_evidence(artifacts)
     return governed

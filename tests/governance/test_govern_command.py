@@ -98,7 +98,7 @@ def test_data_card_path_is_configurable(governed, capsys):
 
 
 def test_metric_under_its_floor_fails(governed, capsys):
-    governed.write_json("metrics.json", {"primary": "roc_auc", "metrics": {"roc_auc": 0.75}})
+    governed.set_metrics({"roc_auc": 0.75})
     err = _fails(governed, capsys, "primary_metric")
     assert "roc_auc 0.7500 < 0.8 (gates.min.roc_auc)" in err
 
@@ -179,7 +179,7 @@ def test_stale_model_card_fails(governed, capsys):
 
 
 def test_optional_rule_failing_does_not_fail_the_decision(governed, capsys):
-    governed.write_json("metrics.json", {"primary": "roc_auc", "metrics": {"roc_auc": 0.5}})
+    governed.set_metrics({"roc_auc": 0.5})
     governed.edit_params(lambda p: p.update(governance={"primary_metric": {"required": False}}))
     assert main(governed.args()) == 0
     rule = governed.rule("primary_metric")
@@ -273,12 +273,27 @@ def test_missing_artifacts_folder(governed, capsys, tmp_path):
 def test_malformed_run_json_names_the_file(governed, capsys):
     (governed.artifacts / "run.json").write_text("{not json", encoding="utf-8")
     err = _bad(governed, capsys)
-    assert "run.json: malformed JSON at line 1" in err
+    assert "run.json: not valid JSON (line 1" in err
 
 
 def test_run_json_not_an_object(governed, capsys):
     (governed.artifacts / "run.json").write_text("[1, 2]", encoding="utf-8")
     assert "run.json: expected a JSON object" in _bad(governed, capsys)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("run.json", {"data": {"path": "data.csv"}}, "run.json: key 'data.sha256' is missing"),
+        ("run.json", {"format_version": 2}, "run.json: format_version 2 is newer than this mlci"),
+        ("metrics.json", {"metrics": {"roc_auc": "high"}}, "metrics.json: key 'metrics.roc_auc'"),
+        ("metrics.json", {"metrics": None}, "metrics.json: key 'metrics' is missing or not an object"),
+    ],
+)
+def test_run_files_that_do_not_match_their_model_name_file_and_key(governed, capsys, name, change, message):
+    """What a rule reads from run.json or metrics.json is refused at reading, never judged as evidence."""
+    governed.write_json(name, {**governed.read_json(name), **change})
+    assert message in _bad(governed, capsys)
 
 
 def test_malformed_check_summary_names_the_file(governed, capsys):
@@ -289,7 +304,7 @@ def test_malformed_check_summary_names_the_file(governed, capsys):
 
 def test_malformed_comparison_names_the_file(governed, capsys):
     (governed.artifacts / "comparison.json").write_text('{"gate": ', encoding="utf-8")
-    assert "comparison.json: malformed JSON" in _bad(governed, capsys)
+    assert "comparison.json: not valid JSON" in _bad(governed, capsys)
 
 
 def test_named_scan_report_must_exist(governed, capsys, tmp_path):

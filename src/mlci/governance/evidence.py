@@ -3,24 +3,23 @@
 Reads from the artifacts folder `run.json`, `metrics.json`, `model.sha256`, `model.skops` (hashed, never
 loaded), `model_card.md`, `checks/<suite>.json` and `comparison.json` when present; the data file and
 the data card through params.yaml; a scan report when one is named. A missing file is absent evidence
-(its rule reports "not evaluated" or "failed"); a file that exists but cannot be read or parsed is bad
-input (ArtifactError, exit 2) naming it. Check summaries are read through their model; `run.json`,
-`metrics.json` and `comparison.json` are read for the few keys the rules use, so a key that is absent is
-that rule's "not evaluated", not a refusal of the whole record.
+(its rule reports "not evaluated" or "failed"); a file that exists but cannot be read or does not match its
+model in `mlci.core.artifacts` is bad input (ArtifactError naming the file and key, exit 2). Of
+`comparison.json` only the gate is read, through `parse_compare_gate`, which also takes gates other
+comparison tools write.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from mlci.config import Params
 from mlci.core import artifacts as files
 from mlci.core import provenance
-from mlci.core.artifacts import CheckSummary, parse, parse_compare_gate
+from mlci.core.artifacts import CheckSummary, load_json, parse_compare_gate
 from mlci.core.errors import ArtifactError
 from mlci.data.dataset import file_sha256
 from mlci.governance import rules
@@ -28,6 +27,8 @@ from mlci.governance.evidence_formats import parse_scan_report
 from mlci.governance.rules import Approvals, Evidence, Verdict
 
 NOT_READ = Approvals(None, "not read from GitHub (pass --approvals-from-github in CI)")
+
+Found = TypeVar("Found")
 
 
 def read_text(path: Path) -> str | None:
@@ -40,29 +41,9 @@ def read_text(path: Path) -> str | None:
         raise ArtifactError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def read_json(path: Path) -> Any:
-    """Parsed JSON, or None when the file does not exist; malformed JSON names the file and line."""
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except ValueError as exc:
-        raise ArtifactError(f"{path}: {exc}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    """NaN and Infinity are not JSON; accepting them would put a non-finite number into the record."""
-    raise ValueError(f"non-standard JSON constant {name} (not a finite number)")
-
-
-def _object(path: Path) -> dict[str, Any] | None:
-    value = read_json(path)
-    if value is not None and not isinstance(value, dict):
-        raise ArtifactError(f"{path}: expected a JSON object")
-    return value
+def _if_present(path: Path, read: Callable[[], Found]) -> Found | None:
+    """What `read` reads from `path`, or None when nothing is there: absent evidence, not bad input."""
+    return read() if path.exists() else None
 
 
 def _hash(path: Path) -> str | None:
@@ -89,29 +70,27 @@ def gather(
     policy = params.governance
     for suite in dict.fromkeys([*policy.data_checks.suites, *policy.model_checks.suites]):
         path = files.check_summary_path(artifacts, suite)
-        raw = read_json(path)
-        if raw is not None:
-            checks[suite] = parse(CheckSummary, raw, path)
-    comparison_path = artifacts / files.COMPARISON
-    comparison = read_json(comparison_path)
+        if path.exists():
+            checks[suite] = files.read_check_summary(path)
+    compared = artifacts / files.COMPARISON
+    comparison = _if_present(compared, lambda: parse_compare_gate(load_json(compared, ""), str(compared)))
     scan = None
     if scan_report is not None:
-        raw_scan = read_json(scan_report)
-        if raw_scan is None:
+        if not scan_report.exists():
             raise ArtifactError(f"{scan_report}: scan report not found")
-        scan = parse_scan_report(raw_scan, str(scan_report))
+        scan = parse_scan_report(load_json(scan_report, ""), str(scan_report))
     card_path = params.resolve(policy.data_card.path)
     return Evidence(
         artifacts=str(artifacts),
         commit=commit,
-        run=_object(artifacts / files.RUN),
-        metrics=_object(artifacts / files.METRICS),
+        run=_if_present(artifacts / files.RUN, lambda: files.read_run(artifacts)),
+        metrics=_if_present(artifacts / files.METRICS, lambda: files.read_metrics(artifacts)),
         model_sha256_file=(recorded.split() or [""])[0] if recorded is not None else None,
         model_sha256_actual=_hash(artifacts / files.MODEL),
         data_path=str(params.data.path),
         data_sha256_actual=_hash(params.data_path),
         checks=checks,
-        comparison=None if comparison is None else parse_compare_gate(comparison, str(comparison_path)),
+        comparison=comparison,
         data_card_path=str(policy.data_card.path),
         data_card=read_text(card_path),
         model_card=read_text(artifacts / files.MODEL_CARD),

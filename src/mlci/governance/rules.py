@@ -21,8 +21,10 @@ from mlci.core.artifacts import (
     CheckSummary,
     GateResult,
     GovernanceRecord,
+    MetricsFile,
     RuleRecord,
     RuleStatus,
+    RunFile,
     RunReference,
 )
 from mlci.governance.evidence_formats import ScanReport
@@ -59,8 +61,8 @@ class Evidence:
 
     artifacts: str
     commit: str
-    run: Mapping[str, Any] | None
-    metrics: Mapping[str, Any] | None
+    run: RunFile | None
+    metrics: MetricsFile | None
     model_sha256_file: str | None  # first token of model.sha256
     model_sha256_actual: str | None  # sha256 of model.skops; None when the file is missing
     data_path: str
@@ -74,14 +76,6 @@ class Evidence:
     scan: ScanReport | None
     scan_source: str | None = None
     image_digest: str | None = None  # the image this decision is about, when governance runs after the build
-
-
-def _record_value(run: Mapping[str, Any] | None, *keys: str) -> str | None:
-    """run.json's `data.sha256`-style string fields, None when absent or not a string."""
-    node: Any = run
-    for key in keys:
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node if isinstance(node, str) else None
 
 
 def _text_sha256(text: str) -> str:
@@ -181,9 +175,7 @@ def resolve_floor(params: Params) -> tuple[float | None, str]:
     return None, ""
 
 
-def metric_floor(
-    metrics: Mapping[str, Any] | None, primary: str, floor: float | None, floor_source: str = ""
-) -> RuleOutcome:
+def metric_floor(metrics: MetricsFile | None, primary: str, floor: float | None, floor_source: str = "") -> RuleOutcome:
     """The primary metric on the holdout reaches its floor (stays under its ceiling if lower is better)."""
     lower = lower_is_better(primary)
     evidence: dict[str, Any] = {"metric": primary, "floor": floor, "floor_from": floor_source or None}
@@ -194,17 +186,14 @@ def metric_floor(
             f"no floor for {primary}: set gates.min.{primary} or governance.primary_metric.floor",
             evidence,
         )
-    values = metrics.get("metrics") if metrics is not None else None
-    if not isinstance(values, Mapping):
-        return RuleOutcome(NOT_EVALUATED, "metrics.json missing or without 'metrics'", evidence)
-    if primary not in values:
+    if metrics is None:
+        return RuleOutcome(NOT_EVALUATED, "metrics.json missing", evidence)
+    if primary not in metrics.metrics:
         return RuleOutcome(NOT_EVALUATED, f"metrics.json has no {primary}", evidence)
-    value = values[primary]
+    value = metrics.metrics[primary]
     evidence["value"] = value
     if value is None:
         return RuleOutcome(FAILED, f"{primary} is null (undefined on this holdout)", evidence)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return RuleOutcome(NOT_EVALUATED, f"metrics.json: {primary} is not a number", evidence)
     ok = value <= floor if lower else value >= floor
     relation = ("<=" if ok else ">") if lower else (">=" if ok else "<")
     return RuleOutcome(PASSED if ok else FAILED, f"{primary} {value:.4f} {relation} {floor} ({floor_source})", evidence)
@@ -270,7 +259,7 @@ def data_hash(recorded: str | None, actual: str | None, path: str) -> RuleOutcom
     """The data file today hashes to what run.json recorded at training."""
     evidence = {"path": path, "recorded": recorded, "actual": actual}
     if recorded is None:
-        return RuleOutcome(NOT_EVALUATED, "run.json missing or without data.sha256", evidence)
+        return RuleOutcome(NOT_EVALUATED, "run.json missing", evidence)
     if actual is None:
         return RuleOutcome(FAILED, f"data file {path} not found", evidence)
     if recorded != actual:
@@ -371,7 +360,8 @@ def is_required(setting: bool | str, in_ci: bool) -> bool:
 def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], RuleOutcome]]:
     """Each rule wired to its slice of the evidence and policy (called only for enabled rules)."""
     policy = params.governance
-    recorded_model_sha = _record_value(ev.run, "model", "sha256")
+    recorded_model_sha = ev.run.model.sha256 if ev.run is not None else None
+    recorded_data_sha = ev.run.data.sha256 if ev.run is not None else None
     model_sha = recorded_model_sha or ev.model_sha256_file or ev.model_sha256_actual
     floor, floor_source = resolve_floor(params)
     data, model = policy.data_checks, policy.model_checks
@@ -383,7 +373,7 @@ def _outcomes(params: Params, ev: Evidence) -> dict[str, Callable[[], RuleOutcom
         "primary_metric": lambda: metric_floor(ev.metrics, params.metrics.primary, floor, floor_source),
         "data_card": lambda: data_card(ev.data_card_path, ev.data_card),
         "model_card": lambda: model_card(ev.model_card, model_sha),
-        "data_hash": lambda: data_hash(_record_value(ev.run, "data", "sha256"), ev.data_sha256_actual, ev.data_path),
+        "data_hash": lambda: data_hash(recorded_data_sha, ev.data_sha256_actual, ev.data_path),
         "model_hash": lambda: model_hash(ev.model_sha256_file, recorded_model_sha, ev.model_sha256_actual),
         "approvals": lambda: approvals(ev.approvals, policy.approvals.min),
         "image_scan": lambda: image_scan(ev.scan, scan.fail_on, scan.ignore, ev.scan_source),
@@ -418,8 +408,8 @@ def record(verdict: Verdict, evidence: Evidence) -> GovernanceRecord:
         image_digest=evidence.image_digest,
         data_sha256=evidence.data_sha256_actual,
         run=RunReference(
-            commit=_record_value(evidence.run, "commit"),
-            params_hash=_record_value(evidence.run, "params_hash"),
+            commit=evidence.run.commit if evidence.run is not None else None,
+            params_hash=evidence.run.params_hash if evidence.run is not None else None,
         ),
         rules=[
             RuleRecord(
