@@ -42,7 +42,6 @@ from mlci.core.artifacts import (
     MetricsFile,
     RunFile,
     read_json_object,
-    read_model,
 )
 from mlci.core.errors import ArtifactError, GateFailed
 from mlci.core.rowkey import row_keys
@@ -91,8 +90,8 @@ def read_run(folder: Path, role: str, required: tuple[str, ...] = RUN_FILES) -> 
                 f"{folder / name}: missing; the {role} folder is incomplete (expected the artifacts of `mlci run`)"
             )
     incomplete = f"the {role} folder is incomplete"
-    metrics = read_model(MetricsFile, folder / files.METRICS, incomplete)
-    run = read_model(RunFile, folder / files.RUN, incomplete)
+    metrics = files.read_metrics(folder, incomplete)
+    run = files.read_run(folder, incomplete)
     params = read_json_object(folder / files.PARAMS, incomplete)
     recorded = (folder / files.MODEL_SHA256).read_text(encoding="utf-8").split()
     if not recorded or recorded[0] != run.model.sha256:

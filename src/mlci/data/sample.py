@@ -92,8 +92,7 @@ def recorded(sample: DataSample | None) -> SampleParams | None:
 def of_run_folder(folder: Path) -> str:
     """The sample a run folder's model was trained on, as MLCI_SAMPLE spells it (ROWS:SEED), or `off` for every
     row: also when the folder has no run.json (nothing trained there, so nothing was sampled)."""
-    path = folder / files.RUN
-    if not path.is_file():
+    if not (folder / files.RUN).is_file():
         return "off"
-    sample = recorded(files.read_model(files.RunFile, path, "not written by `mlci run`?").data.sample)
+    sample = recorded(files.read_run(folder).data.sample)
     return "off" if sample is None else spec(sample)
