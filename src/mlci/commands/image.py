@@ -80,7 +80,7 @@ def _build(args: argparse.Namespace) -> int:
     from mlci.release import image
 
     params = load_params(args.params)
-    run = files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN)
+    run = files.read_run(args.artifacts, NO_RUN)
     revision = run.commit
     spec = image.BuildSpec(
         tag=args.tag or image.default_tag(params.image.name, revision),
@@ -117,7 +117,7 @@ def _push(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     repository = args.repository or params.image.registry
-    tag = args.tag or image.short_revision(files.read_model(files.RunFile, args.artifacts / files.RUN, NO_RUN).commit)
+    tag = args.tag or image.short_revision(files.read_run(args.artifacts, NO_RUN).commit)
     moved = image.push(args.image, f"{repository}:{tag}", args.artifacts / files.GOVERNANCE)
     if args.github_output:
         write_github_output({"digest": moved.digest})
